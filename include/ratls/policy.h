@@ -1,0 +1,79 @@
+/*
+ * Appraisal policy: which verified reports the caller accepts.
+ *
+ * Defaults (a policy fresh from ratls_policy_new): any MRTD (with a warning
+ * on every appraisal, since that accepts any TD image), no RTMR pins, debug
+ * TDs and enclaves rejected, TCB statuses UpToDate and SWHardeningNeeded
+ * accepted, MR_SIGNER_SEAM and MR_SERVICETD required to be zero. Revoked is
+ * never accepted.
+ */
+#ifndef RATLS_POLICY_H
+#define RATLS_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ratls/collateral.h"
+#include "ratls/dcap.h"
+#include "ratls/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Most MRTDs one policy allows. */
+#define RATLS_POLICY_MRTDS_MAX 64
+
+struct ratls_policy;
+
+/* Returns a policy with the defaults above, or NULL when out of memory. */
+RATLS_EXPORT struct ratls_policy *ratls_policy_new(void);
+RATLS_EXPORT void ratls_policy_free(struct ratls_policy *policy);
+
+/*
+ * Adds an allowed MRTD given as 96 hex digits, either case, with an optional
+ * "0x" prefix. Once one is added, only listed MRTDs pass.
+ */
+RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_add_mrtd(struct ratls_policy *policy,
+							const char *hex,
+							struct ratls_detail *detail);
+
+/* Pins RTMR index (0-3) to a 96-hex-digit value. */
+RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_pin_rtmr(struct ratls_policy *policy, int index,
+							const char *hex,
+							struct ratls_detail *detail);
+
+/*
+ * Replaces the set of acceptable TCB statuses with the given ones (Revoked
+ * is refused). The first call drops the defaults; later calls add.
+ */
+RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_allow_tcb_status(struct ratls_policy *policy,
+								enum ratls_tcb_status status,
+								struct ratls_detail *detail);
+
+/* Accepts debuggable TDs and enclaves (logs a warning whenever it lets one pass). */
+RATLS_EXPORT void ratls_policy_set_allow_debug(struct ratls_policy *policy, bool allow);
+
+/* Accepts a non-zero MR_SIGNER_SEAM (a TDX module not signed by Intel); warns when used. */
+RATLS_EXPORT void ratls_policy_set_allow_seam_signer(struct ratls_policy *policy, bool allow);
+
+/* Accepts a non-zero MR_SERVICETD (a TD bound to a service TD); warns when used. */
+RATLS_EXPORT void ratls_policy_set_allow_service_td(struct ratls_policy *policy, bool allow);
+
+/*
+ * Appraises a verified report. Returns RATLS_OK or the first failing rule:
+ * RATLS_ERR_TCB_REVOKED, RATLS_ERR_TCB_STATUS, RATLS_ERR_DEBUG,
+ * RATLS_ERR_SEAM_SIGNER, RATLS_ERR_SERVICE_TD, RATLS_ERR_MRTD_NOT_ALLOWED or
+ * RATLS_ERR_MEASUREMENT_MISMATCH, with the value seen and the fix in detail.
+ * A NULL policy means the defaults.
+ */
+RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_appraise(const struct ratls_policy *policy,
+							const struct ratls_verified_report *report,
+							struct ratls_detail *detail);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

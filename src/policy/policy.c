@@ -1,0 +1,272 @@
+/*
+ * Appraisal of a verified report against the caller's policy. Checks run
+ * from the broadest to the narrowest: TCB status, debug, TDX module signer
+ * and service TD, then the measurements.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/encoding.h"
+#include "base/fail.h"
+#include "base/log.h"
+#include "ratls/policy.h"
+
+struct ratls_policy {
+	uint8_t mrtds[RATLS_POLICY_MRTDS_MAX][48];
+	size_t mrtd_count;
+	bool rtmr_pinned[4];
+	uint8_t rtmr[4][48];
+	bool status_set_by_caller;
+	bool status_allowed[RATLS_TCB_STATUS_COUNT];
+	bool allow_debug;
+	bool allow_seam_signer;
+	bool allow_service_td;
+};
+
+static void policy_defaults(struct ratls_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->status_allowed[RATLS_TCB_UP_TO_DATE] = true;
+	p->status_allowed[RATLS_TCB_SW_HARDENING_NEEDED] = true;
+}
+
+struct ratls_policy *ratls_policy_new(void)
+{
+	struct ratls_policy *p = malloc(sizeof(*p));
+
+	if (p != NULL)
+		policy_defaults(p);
+	return p;
+}
+
+void ratls_policy_free(struct ratls_policy *policy)
+{
+	free(policy);
+}
+
+/* Decodes a 48-byte measurement from hex with an optional 0x prefix. */
+static int decode_measurement(const char *hex, uint8_t out[48], const char *what,
+			      struct ratls_detail *detail)
+{
+	size_t len;
+
+	if (hex == NULL)
+		return ratls_fail(detail, RATLS_ERR_POLICY_INVALID, "%s is NULL", what);
+	len = strlen(hex);
+	if (len >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) {
+		hex += 2;
+		len -= 2;
+	}
+	if (ratls_hex_decode_fixed(hex, len, out, 48) != RATLS_OK)
+		return ratls_fail(detail, RATLS_ERR_POLICY_INVALID,
+				  "%s \"%.100s\" is not 96 hex digits (48 bytes)", what, hex);
+	return RATLS_OK;
+}
+
+int ratls_policy_add_mrtd(struct ratls_policy *policy, const char *hex, struct ratls_detail *detail)
+{
+	uint8_t m[48];
+	int rc;
+
+	if (policy->mrtd_count == RATLS_POLICY_MRTDS_MAX)
+		return ratls_fail(detail, RATLS_ERR_LIMIT_EXCEEDED,
+				  "a policy allows at most %d MRTDs", RATLS_POLICY_MRTDS_MAX);
+	if ((rc = decode_measurement(hex, m, "allowed MRTD", detail)) != RATLS_OK)
+		return rc;
+	memcpy(policy->mrtds[policy->mrtd_count++], m, 48);
+	return RATLS_OK;
+}
+
+int ratls_policy_pin_rtmr(struct ratls_policy *policy, int index, const char *hex,
+			  struct ratls_detail *detail)
+{
+	int rc;
+
+	if (index < 0 || index > 3)
+		return ratls_fail(detail, RATLS_ERR_POLICY_INVALID,
+				  "RTMR index %d is out of range; TDX has RTMR0 to RTMR3", index);
+	if ((rc = decode_measurement(hex, policy->rtmr[index], "RTMR pin", detail)) != RATLS_OK)
+		return rc;
+	policy->rtmr_pinned[index] = true;
+	return RATLS_OK;
+}
+
+int ratls_policy_allow_tcb_status(struct ratls_policy *policy, enum ratls_tcb_status status,
+				  struct ratls_detail *detail)
+{
+	if ((int)status < 0 || status >= RATLS_TCB_STATUS_COUNT)
+		return ratls_fail(detail, RATLS_ERR_POLICY_INVALID, "TCB status %d is unknown",
+				  (int)status);
+	if (status == RATLS_TCB_REVOKED)
+		return ratls_fail(detail, RATLS_ERR_POLICY_INVALID,
+				  "TCB status Revoked can never be accepted");
+	if (!policy->status_set_by_caller) {
+		memset(policy->status_allowed, 0, sizeof(policy->status_allowed));
+		policy->status_set_by_caller = true;
+	}
+	policy->status_allowed[status] = true;
+	return RATLS_OK;
+}
+
+void ratls_policy_set_allow_debug(struct ratls_policy *policy, bool allow)
+{
+	policy->allow_debug = allow;
+}
+
+void ratls_policy_set_allow_seam_signer(struct ratls_policy *policy, bool allow)
+{
+	policy->allow_seam_signer = allow;
+}
+
+void ratls_policy_set_allow_service_td(struct ratls_policy *policy, bool allow)
+{
+	policy->allow_service_td = allow;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static int check_status(const struct ratls_policy *p, const struct ratls_verified_report *r,
+			struct ratls_detail *detail)
+{
+	char allowed[160] = "";
+	size_t used = 0;
+
+	if (r->status == RATLS_TCB_REVOKED)
+		return ratls_fail(detail, RATLS_ERR_TCB_REVOKED,
+				  "TCB status is Revoked (platform %s, QE %s); the platform's keys "
+				  "are no longer trusted",
+				  ratls_tcb_status_name(r->platform_status),
+				  ratls_tcb_status_name(r->qe_status));
+	if ((int)r->status >= 0 && r->status < RATLS_TCB_STATUS_COUNT && p->status_allowed[r->status])
+		return RATLS_OK;
+
+	for (int s = 0; s < RATLS_TCB_STATUS_COUNT; s++) {
+		const char *name = ratls_tcb_status_name((enum ratls_tcb_status)s);
+		size_t n = strlen(name);
+
+		if (!p->status_allowed[s] || used + n + 3 >= sizeof(allowed))
+			continue;
+		if (used > 0) {
+			memcpy(allowed + used, ", ", 2);
+			used += 2;
+		}
+		memcpy(allowed + used, name, n + 1);
+		used += n;
+	}
+	return ratls_fail(detail, RATLS_ERR_TCB_STATUS,
+			  "TCB status %s is not acceptable (allowed: %s%s); update the platform "
+			  "or allow the status explicitly",
+			  ratls_tcb_status_name(r->status), allowed,
+			  r->advisory_count > 0 ? "; see the advisory IDs" : "");
+}
+
+static int check_debug(const struct ratls_policy *p, const struct ratls_verified_report *r,
+		       struct ratls_detail *detail)
+{
+	bool td = r->body_type != RATLS_BODY_SGX_ENCLAVE;
+	bool debug = td ? (r->td.td_attributes[0] & 0x01) != 0 : (r->sgx.attributes[0] & 0x02) != 0;
+
+	if (!debug)
+		return RATLS_OK;
+	if (!p->allow_debug)
+		return ratls_fail(detail, RATLS_ERR_DEBUG,
+				  "%s has the DEBUG attribute set, so its memory is readable by the "
+				  "host; allow_debug accepts it for development only",
+				  td ? "the TD" : "the enclave");
+	ratls_log(RATLS_LOG_WARNING, "allow_debug: accepting a debuggable %s",
+		  td ? "TD" : "enclave");
+	return RATLS_OK;
+}
+
+static int check_td_identity(const struct ratls_policy *p, const struct ratls_verified_report *r,
+			     struct ratls_detail *detail)
+{
+	char hex[97];
+
+	if (!all_zero(r->td.mr_signer_seam, 48)) {
+		if (!p->allow_seam_signer) {
+			ratls_hex_encode(r->td.mr_signer_seam, 48, hex);
+			return ratls_fail(detail, RATLS_ERR_SEAM_SIGNER,
+					  "MR_SIGNER_SEAM is %s; Intel's TDX module has zero here, "
+					  "allow_seam_signer accepts another signer",
+					  hex);
+		}
+		ratls_log(RATLS_LOG_WARNING,
+			  "allow_seam_signer: accepting a TDX module not signed by Intel");
+	}
+	if (r->td.has_td15 && !all_zero(r->td.mr_servicetd, 48)) {
+		if (!p->allow_service_td) {
+			ratls_hex_encode(r->td.mr_servicetd, 48, hex);
+			return ratls_fail(detail, RATLS_ERR_SERVICE_TD,
+					  "MR_SERVICETD is %s; the TD is bound to a service TD, "
+					  "allow_service_td accepts it",
+					  hex);
+		}
+		ratls_log(RATLS_LOG_WARNING, "allow_service_td: accepting a TD bound to a service TD");
+	}
+	return RATLS_OK;
+}
+
+static int check_measurements(const struct ratls_policy *p, const struct ratls_verified_report *r,
+			      struct ratls_detail *detail)
+{
+	char seen[97], expected[97];
+
+	if (p->mrtd_count == 0) {
+		ratls_log(RATLS_LOG_WARNING,
+			  "no allowed MRTD is configured, so any TD image is accepted; pin the "
+			  "expected MRTD");
+	} else {
+		bool found = false;
+
+		for (size_t i = 0; i < p->mrtd_count && !found; i++)
+			found = memcmp(p->mrtds[i], r->td.mr_td, 48) == 0;
+		if (!found) {
+			ratls_hex_encode(r->td.mr_td, 48, seen);
+			return ratls_fail(detail, RATLS_ERR_MRTD_NOT_ALLOWED,
+					  "MRTD %s is not among the %zu allowed; add it if this TD "
+					  "image is trusted",
+					  seen, p->mrtd_count);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		if (!p->rtmr_pinned[i] || memcmp(p->rtmr[i], r->td.rtmr[i], 48) == 0)
+			continue;
+		ratls_hex_encode(r->td.rtmr[i], 48, seen);
+		ratls_hex_encode(p->rtmr[i], 48, expected);
+		return ratls_fail(detail, RATLS_ERR_MEASUREMENT_MISMATCH,
+				  "RTMR%d is %s, pinned to %s", i, seen, expected);
+	}
+	return RATLS_OK;
+}
+
+int ratls_policy_appraise(const struct ratls_policy *policy,
+			  const struct ratls_verified_report *report, struct ratls_detail *detail)
+{
+	struct ratls_policy defaults;
+	int rc;
+
+	if (report == NULL)
+		return ratls_fail(detail, RATLS_ERR_INVALID_ARGUMENT, "report is NULL");
+	if (policy == NULL) {
+		policy_defaults(&defaults);
+		policy = &defaults;
+	}
+
+	if ((rc = check_status(policy, report, detail)) != RATLS_OK)
+		return rc;
+	if ((rc = check_debug(policy, report, detail)) != RATLS_OK)
+		return rc;
+	if (report->body_type == RATLS_BODY_SGX_ENCLAVE)
+		return RATLS_OK;
+	if ((rc = check_td_identity(policy, report, detail)) != RATLS_OK)
+		return rc;
+	return check_measurements(policy, report, detail);
+}

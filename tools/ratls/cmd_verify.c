@@ -1,0 +1,504 @@
+/*
+ * "ratls verify quote FILE": DCAP verification of a quote against collateral
+ * at a given time (ratls_dcap_verify), then appraisal against the policy
+ * built from the options (ratls_policy_appraise).
+ */
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "input.h"
+#include "ratls/dcap.h"
+#include "ratls/policy.h"
+#include "report.h"
+
+#define COMMAND "verify quote"
+
+/* Values of the long-only options, above every character value. */
+enum {
+	OPT_COLLATERAL = 256,
+	OPT_TCB_INFO,
+	OPT_QE_IDENTITY,
+	OPT_PCK_CRL,
+	OPT_ROOT_CRL,
+	OPT_TCB_INFO_CHAIN,
+	OPT_QE_IDENTITY_CHAIN,
+	OPT_PCK_CRL_CHAIN,
+	OPT_PCK_CHAIN,
+	OPT_CHAIN,
+	OPT_AT,
+	OPT_MRTD,
+	OPT_RTMR,
+	OPT_ALLOW_TCB,
+	OPT_ALLOW_DEBUG,
+	OPT_ALLOW_SEAM_SIGNER,
+	OPT_ALLOW_SERVICE_TD,
+	OPT_TRUST_ROOT,
+	OPT_JSON,
+};
+
+static const struct option long_options[] = {
+	{"collateral", required_argument, NULL, OPT_COLLATERAL},
+	{"tcb-info", required_argument, NULL, OPT_TCB_INFO},
+	{"qe-identity", required_argument, NULL, OPT_QE_IDENTITY},
+	{"pck-crl", required_argument, NULL, OPT_PCK_CRL},
+	{"root-crl", required_argument, NULL, OPT_ROOT_CRL},
+	{"tcb-info-chain", required_argument, NULL, OPT_TCB_INFO_CHAIN},
+	{"qe-identity-chain", required_argument, NULL, OPT_QE_IDENTITY_CHAIN},
+	{"pck-crl-chain", required_argument, NULL, OPT_PCK_CRL_CHAIN},
+	{"pck-chain", required_argument, NULL, OPT_PCK_CHAIN},
+	{"chain", required_argument, NULL, OPT_CHAIN},
+	{"at", required_argument, NULL, OPT_AT},
+	{"mrtd", required_argument, NULL, OPT_MRTD},
+	{"rtmr", required_argument, NULL, OPT_RTMR},
+	{"allow-tcb", required_argument, NULL, OPT_ALLOW_TCB},
+	{"allow-debug", no_argument, NULL, OPT_ALLOW_DEBUG},
+	{"allow-seam-signer", no_argument, NULL, OPT_ALLOW_SEAM_SIGNER},
+	{"allow-service-td", no_argument, NULL, OPT_ALLOW_SERVICE_TD},
+	{"trust-root", required_argument, NULL, OPT_TRUST_ROOT},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* A separate collateral file option and where its file goes. */
+struct piece_option {
+	int id;
+	const char *option;
+	enum cli_piece_kind kind;
+	int slot;
+};
+
+/* In the order they are applied; --chain comes before the specific chains so those win. */
+static const struct piece_option piece_options[] = {
+	{OPT_TCB_INFO, "--tcb-info", CLI_PIECE_TCB_INFO, 0},
+	{OPT_QE_IDENTITY, "--qe-identity", CLI_PIECE_QE_IDENTITY, 0},
+	{OPT_PCK_CRL, "--pck-crl", CLI_PIECE_CRL, RATLS_CRL_PCK},
+	{OPT_ROOT_CRL, "--root-crl", CLI_PIECE_CRL, RATLS_CRL_ROOT},
+	{OPT_CHAIN, "--chain", CLI_PIECE_CHAIN, RATLS_CHAIN_TCB_INFO},
+	{OPT_CHAIN, "--chain", CLI_PIECE_CHAIN, RATLS_CHAIN_QE_IDENTITY},
+	{OPT_TCB_INFO_CHAIN, "--tcb-info-chain", CLI_PIECE_CHAIN, RATLS_CHAIN_TCB_INFO},
+	{OPT_QE_IDENTITY_CHAIN, "--qe-identity-chain", CLI_PIECE_CHAIN, RATLS_CHAIN_QE_IDENTITY},
+	{OPT_PCK_CRL_CHAIN, "--pck-crl-chain", CLI_PIECE_CHAIN, RATLS_CHAIN_PCK_CRL},
+	{OPT_PCK_CHAIN, "--pck-chain", CLI_PIECE_CHAIN, RATLS_CHAIN_PCK},
+};
+#define PIECE_OPTION_COUNT (sizeof(piece_options) / sizeof(piece_options[0]))
+
+/* The separate collateral options, indexed by option value - OPT_TCB_INFO. */
+#define PIECE_PATH_COUNT (OPT_CHAIN - OPT_TCB_INFO + 1)
+
+struct verify_args {
+	const char *quote_path;
+	const char *bundle_path;
+	const char *piece_paths[PIECE_PATH_COUNT];
+	const char *trust_root_path;
+	int64_t at;
+	bool at_given;
+	const char *mrtds[RATLS_POLICY_MRTDS_MAX];
+	size_t mrtd_count;
+	const char *rtmrs[4];
+	enum ratls_tcb_status allowed[RATLS_TCB_STATUS_COUNT];
+	size_t allowed_count;
+	bool allow_debug;
+	bool allow_seam_signer;
+	bool allow_service_td;
+	bool json;
+};
+
+static void print_help(FILE *out)
+{
+	fputs("Usage: ratls verify quote [options] FILE\n"
+	      "\n"
+	      "Verify an SGX or TDX quote with Intel DCAP collateral at a given time, then\n"
+	      "appraise the verified report against a policy. FILE is a binary quote, hex or\n"
+	      "base64 text ('-' reads standard input).\n"
+	      "\n"
+	      "Collateral (a bundle, separate files, or a bundle with files that replace its parts):\n"
+	      "  --collateral FILE          bundle JSON (dcap-qvl QuoteCollateralV3 form)\n"
+	      "  --tcb-info FILE            TCB info as Intel PCS serves it: {\"tcbInfo\":...,\"signature\":...}\n"
+	      "  --qe-identity FILE         QE identity as PCS serves it: {\"enclaveIdentity\":...,...}\n"
+	      "  --pck-crl FILE             PCK CRL (DER, PEM or hex text of DER)\n"
+	      "  --root-crl FILE            Intel SGX Root CA CRL (DER, PEM or hex text of DER)\n"
+	      "  --tcb-info-chain FILE      TCB info issuer chain (PEM or URL-encoded PEM)\n"
+	      "  --qe-identity-chain FILE   QE identity issuer chain (PEM or URL-encoded PEM)\n"
+	      "  --chain FILE               the same file for both chains above\n"
+	      "  --pck-crl-chain FILE       PCK CRL issuer chain (PEM or URL-encoded PEM)\n"
+	      "  --pck-chain FILE           PCK certificate chain that replaces the quote's own\n"
+	      "\n"
+	      "Verification:\n"
+	      "  --at TIME                  verification time: RFC 3339 (2025-07-19T10:00:34Z)\n"
+	      "                             or Unix seconds; default: the current time\n"
+	      "  --trust-root FILE          trust this root certificate (PEM or DER) instead of\n"
+	      "                             the Intel SGX Root CA; weakens verification\n"
+	      "\n"
+	      "Policy (defaults: any MRTD, no RTMR pins, TCB UpToDate or SWHardeningNeeded,\n"
+	      "debug rejected, MR_SIGNER_SEAM and MR_SERVICETD zero):\n"
+	      "  --mrtd HEX                 allow this MRTD (96 hex digits); repeatable, and once\n"
+	      "                             given only the listed MRTDs pass\n"
+	      "  --rtmr N=HEX               require RTMR N (0-3) to be HEX (96 hex digits); repeatable\n"
+	      "  --allow-tcb STATUS         accept this TCB status (Intel's name: UpToDate,\n"
+	      "                             SWHardeningNeeded, ConfigurationNeeded,\n"
+	      "                             ConfigurationAndSWHardeningNeeded, OutOfDate,\n"
+	      "                             OutOfDateConfigurationNeeded); repeatable, and the\n"
+	      "                             first one replaces the default set; Revoked never passes\n"
+	      "  --allow-debug              accept a debuggable TD or enclave; weakens the policy\n"
+	      "  --allow-seam-signer        accept a TDX module not signed by Intel; weakens the policy\n"
+	      "  --allow-service-td         accept a TD bound to a service TD; weakens the policy\n"
+	      "\n"
+	      "Output:\n"
+	      "  --json                     print the result as JSON on standard output\n"
+	      "  -v, --verbose              also print the library's info and debug messages\n"
+	      "  -h, --help                 print this help\n"
+	      "\n"
+	      "On success the report lists the TCB status, advisory IDs, platform, TDX module and\n"
+	      "QE statuses, FMSPC, CA type, measurements, report_data and the validity window.\n"
+	      "On failure stderr gets 'ratls: verification failed: NAME: MESSAGE'; with --json,\n"
+	      "stdout also gets {\"ok\":false,\"error\":NAME,\"class\":CLASS,\"message\":MESSAGE}.\n"
+	      "\n",
+	      out);
+	cli_print_exit_status_help(out);
+}
+
+static int set_once(const char **field, const char *value, const char *option)
+{
+	if (*field != NULL)
+		return cli_usage_error(COMMAND, "option '--%s' is given twice ('%s' and '%s')",
+				       option, *field, value);
+	*field = value;
+	return CLI_EXIT_OK;
+}
+
+static int parse_rtmr(struct verify_args *args, const char *value)
+{
+	const char *eq = strchr(value, '=');
+	char index_text[2];
+	int64_t index;
+
+	if (eq == NULL || eq - value != 1)
+		return cli_usage_error(COMMAND, "--rtmr value '%s' is not N=HEX with N from 0 to 3",
+				       value);
+	index_text[0] = value[0];
+	index_text[1] = '\0';
+	if (!cli_parse_int64(index_text, 0, 3, &index))
+		return cli_usage_error(COMMAND, "--rtmr index in '%s' is not 0, 1, 2 or 3", value);
+	if (args->rtmrs[index] != NULL)
+		return cli_usage_error(COMMAND, "RTMR%d is pinned twice by --rtmr", (int)index);
+	args->rtmrs[index] = eq + 1;
+	return CLI_EXIT_OK;
+}
+
+static int parse_allow_tcb(struct verify_args *args, const char *value)
+{
+	enum ratls_tcb_status status;
+
+	if (ratls_tcb_status_parse(value, strlen(value), &status) != RATLS_OK)
+		return cli_usage_error(COMMAND,
+				       "--allow-tcb value '%s' is not a TCB status; use Intel's "
+				       "name, such as UpToDate or OutOfDate (names are case-sensitive)",
+				       value);
+	if (status == RATLS_TCB_REVOKED)
+		return cli_usage_error(COMMAND,
+				       "--allow-tcb Revoked is not possible; a revoked TCB is never "
+				       "accepted");
+	for (size_t i = 0; i < args->allowed_count; i++) {
+		if (args->allowed[i] == status)
+			return CLI_EXIT_OK;
+	}
+	args->allowed[args->allowed_count++] = status;
+	return CLI_EXIT_OK;
+}
+
+/* Handles one option; returns CLI_EXIT_OK to go on, or an exit status. */
+static int handle_option(struct verify_args *args, int opt, char **argv)
+{
+	struct ratls_detail detail = {0};
+
+	if (opt >= OPT_TCB_INFO && opt <= OPT_CHAIN) {
+		/* long_options lists these in enum order, starting at OPT_COLLATERAL. */
+		const char *name = long_options[opt - OPT_COLLATERAL].name;
+
+		return set_once(&args->piece_paths[opt - OPT_TCB_INFO], optarg, name);
+	}
+	switch (opt) {
+	case OPT_COLLATERAL:
+		return set_once(&args->bundle_path, optarg, "collateral");
+	case OPT_TRUST_ROOT:
+		return set_once(&args->trust_root_path, optarg, "trust-root");
+	case OPT_AT:
+		if (args->at_given)
+			return cli_usage_error(COMMAND, "option '--at' is given twice");
+		if (cli_parse_time(optarg, &args->at, &detail) != RATLS_OK)
+			return cli_usage_error(COMMAND, "invalid --at value: %s", detail.message);
+		args->at_given = true;
+		return CLI_EXIT_OK;
+	case OPT_MRTD:
+		if (args->mrtd_count == RATLS_POLICY_MRTDS_MAX)
+			return cli_usage_error(COMMAND, "more than %d --mrtd values",
+					       RATLS_POLICY_MRTDS_MAX);
+		args->mrtds[args->mrtd_count++] = optarg;
+		return CLI_EXIT_OK;
+	case OPT_RTMR:
+		return parse_rtmr(args, optarg);
+	case OPT_ALLOW_TCB:
+		return parse_allow_tcb(args, optarg);
+	case OPT_ALLOW_DEBUG:
+		args->allow_debug = true;
+		return CLI_EXIT_OK;
+	case OPT_ALLOW_SEAM_SIGNER:
+		args->allow_seam_signer = true;
+		return CLI_EXIT_OK;
+	case OPT_ALLOW_SERVICE_TD:
+		args->allow_service_td = true;
+		return CLI_EXIT_OK;
+	case OPT_JSON:
+		args->json = true;
+		return CLI_EXIT_OK;
+	case 'v':
+		cli_verbose = true;
+		return CLI_EXIT_OK;
+	default:
+		return cli_option_error(COMMAND, opt, argv);
+	}
+}
+
+/* Parses argv into *args. Returns -1 to go on, or an exit status (help printed or usage error). */
+static int parse_args(int argc, char **argv, struct verify_args *args)
+{
+	bool any_piece = false;
+	int opt, status;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1) {
+		if (opt == 'h') {
+			print_help(stdout);
+			return CLI_EXIT_OK;
+		}
+		if ((status = handle_option(args, opt, argv)) != CLI_EXIT_OK)
+			return status;
+	}
+
+	if (optind >= argc)
+		return cli_usage_error(COMMAND, "missing quote FILE");
+	if (argc - optind > 1)
+		return cli_usage_error(COMMAND, "expected one quote FILE, got %d arguments",
+				       argc - optind);
+	args->quote_path = argv[optind];
+
+	for (size_t i = 0; i < PIECE_PATH_COUNT; i++)
+		any_piece = any_piece || args->piece_paths[i] != NULL;
+	if (args->bundle_path == NULL && !any_piece)
+		return cli_usage_error(COMMAND,
+				       "no collateral given; pass --collateral BUNDLE.json, or "
+				       "--tcb-info, --qe-identity, --pck-crl, --root-crl and their "
+				       "issuer chains");
+	if (!args->at_given)
+		args->at = (int64_t)time(NULL);
+	return -1;
+}
+
+/* Warns about every option that weakens verification or the policy. */
+static void warn_weakening_options(const struct verify_args *args)
+{
+	if (args->trust_root_path != NULL)
+		cli_warn("--trust-root: chains ending at the certificate in '%s' are trusted "
+			 "instead of the Intel SGX Root CA",
+			 args->trust_root_path);
+	if (args->allow_debug)
+		cli_warn("--allow-debug: a debuggable TD or enclave is accepted, and the host can "
+			 "read its memory");
+	if (args->allow_seam_signer)
+		cli_warn("--allow-seam-signer: a TDX module not signed by Intel is accepted");
+	if (args->allow_service_td)
+		cli_warn("--allow-service-td: a TD bound to a service TD is accepted");
+	for (size_t i = 0; i < args->allowed_count; i++) {
+		if (args->allowed[i] != RATLS_TCB_UP_TO_DATE &&
+		    args->allowed[i] != RATLS_TCB_SW_HARDENING_NEEDED)
+			cli_warn("--allow-tcb %s: a platform whose TCB needs action is accepted; "
+				 "check the advisory IDs in the report",
+				 ratls_tcb_status_name(args->allowed[i]));
+	}
+}
+
+/* Builds the policy; a value the library rejects is a usage error. */
+static int build_policy(const struct verify_args *args, struct ratls_policy **out)
+{
+	struct ratls_detail detail = {0};
+	struct ratls_policy *policy = ratls_policy_new();
+	int status = CLI_EXIT_USAGE;
+
+	if (policy == NULL) {
+		fprintf(stderr, "ratls: out of memory creating the policy\n");
+		return CLI_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < args->mrtd_count; i++) {
+		if (ratls_policy_add_mrtd(policy, args->mrtds[i], &detail) != RATLS_OK) {
+			status = cli_usage_error(COMMAND, "invalid --mrtd value: %s",
+						 cli_detail_message(&detail, detail.code));
+			goto fail;
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		if (args->rtmrs[i] != NULL &&
+		    ratls_policy_pin_rtmr(policy, i, args->rtmrs[i], &detail) != RATLS_OK) {
+			status = cli_usage_error(COMMAND, "invalid --rtmr %d value: %s", i,
+						 cli_detail_message(&detail, detail.code));
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < args->allowed_count; i++) {
+		if (ratls_policy_allow_tcb_status(policy, args->allowed[i], &detail) != RATLS_OK) {
+			status = cli_usage_error(COMMAND, "invalid --allow-tcb value: %s",
+						 cli_detail_message(&detail, detail.code));
+			goto fail;
+		}
+	}
+	ratls_policy_set_allow_debug(policy, args->allow_debug);
+	ratls_policy_set_allow_seam_signer(policy, args->allow_seam_signer);
+	ratls_policy_set_allow_service_td(policy, args->allow_service_td);
+	*out = policy;
+	return -1;
+fail:
+	ratls_policy_free(policy);
+	return status;
+}
+
+static int load_collateral(const struct verify_args *args, struct ratls_collateral *collateral,
+			   struct ratls_detail *detail)
+{
+	int rc;
+
+	if (args->bundle_path != NULL) {
+		rc = cli_collateral_load(collateral, CLI_PIECE_BUNDLE, 0, "--collateral",
+					 args->bundle_path, detail);
+		if (rc != RATLS_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < PIECE_OPTION_COUNT; i++) {
+		const struct piece_option *p = &piece_options[i];
+		const char *path = args->piece_paths[p->id - OPT_TCB_INFO];
+
+		if (path == NULL)
+			continue;
+		rc = cli_collateral_load(collateral, p->kind, p->slot, p->option, path, detail);
+		if (rc != RATLS_OK)
+			return rc;
+	}
+	return RATLS_OK;
+}
+
+/*
+ * The library's policy checks MRTD and RTMR pins on TD reports only, so pins
+ * given for an SGX quote would pass unchecked; reject them instead.
+ */
+static int check_pins_apply(const struct verify_args *args,
+			    const struct ratls_verified_report *report, struct ratls_detail *detail)
+{
+	bool pinned = args->mrtd_count > 0;
+
+	for (int i = 0; i < 4; i++)
+		pinned = pinned || args->rtmrs[i] != NULL;
+	if (pinned && report->body_type == RATLS_BODY_SGX_ENCLAVE)
+		return cli_fail(detail, RATLS_ERR_POLICY_INVALID,
+				"--mrtd and --rtmr apply to TD quotes, but this is an SGX quote; "
+				"remove them and check MRENCLAVE and MRSIGNER in the report");
+	return RATLS_OK;
+}
+
+/* Reads the trailing-bytes flag, which the verified report does not carry. */
+static bool trailing_all_zero(const struct cli_buffer *quote)
+{
+	struct ratls_quote parsed;
+
+	if (ratls_quote_parse(quote->data, quote->size, &parsed, NULL) != RATLS_OK)
+		return false;
+	return parsed.trailing_all_zero;
+}
+
+static int print_result(const struct verify_args *args, const struct cli_verify_result *result)
+{
+	struct ratls_detail detail = {0};
+	int rc = RATLS_OK;
+
+	if (args->json)
+		rc = cli_print_json(cli_verify_json(result), &detail);
+	else if (result->report != NULL)
+		cli_print_verify_text(stdout, result);
+	if (result->code != RATLS_OK)
+		fprintf(stderr, "ratls: verification failed: %s: %s\n",
+			ratls_error_name(result->code),
+			cli_detail_message(result->detail, result->code));
+	if (rc != RATLS_OK)
+		fprintf(stderr, "ratls: %s\n", cli_detail_message(&detail, rc));
+	return result->code != RATLS_OK ? cli_exit_status(result->code) : cli_exit_status(rc);
+}
+
+static int verify(const struct verify_args *args, const struct ratls_policy *policy)
+{
+	struct ratls_detail detail = {0};
+	struct ratls_dcap_options options = {0};
+	struct ratls_verified_report report;
+	struct cli_verify_result result = {.at = args->at, .detail = &detail};
+	struct cli_buffer quote = {0}, root = {0};
+	struct ratls_collateral *collateral = ratls_collateral_new();
+	enum cli_quote_encoding encoding;
+	int rc = RATLS_ERR_INTERNAL;
+
+	if (collateral == NULL) {
+		rc = cli_fail(&detail, RATLS_ERR_NO_MEMORY, "out of memory creating the collateral");
+		goto out;
+	}
+	if ((rc = cli_load_quote(args->quote_path, &quote, &encoding, &detail)) != RATLS_OK)
+		goto out;
+	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
+		goto out;
+	if (args->trust_root_path != NULL) {
+		if ((rc = cli_load_trust_root(args->trust_root_path, &root, &detail)) != RATLS_OK)
+			goto out;
+		options.trust_root_der = root.data;
+		options.trust_root_der_size = root.size;
+	}
+
+	rc = ratls_dcap_verify(quote.data, quote.size, collateral, args->at, &options, &report,
+			       &detail);
+	if (rc != RATLS_OK)
+		goto out;
+	result.report = &report;
+	result.trailing_all_zero = trailing_all_zero(&quote);
+	if ((rc = check_pins_apply(args, &report, &detail)) != RATLS_OK)
+		goto out;
+	rc = ratls_policy_appraise(policy, &report, &detail);
+out:
+	result.code = rc;
+	ratls_collateral_free(collateral);
+	cli_buffer_free(&quote);
+	cli_buffer_free(&root);
+	return print_result(args, &result);
+}
+
+static int run(int argc, char **argv)
+{
+	struct verify_args args;
+	struct ratls_policy *policy = NULL;
+	int status;
+
+	memset(&args, 0, sizeof(args));
+	if ((status = parse_args(argc, argv, &args)) >= 0)
+		return status;
+	if ((status = build_policy(&args, &policy)) >= 0)
+		return status;
+	warn_weakening_options(&args);
+
+	status = verify(&args, policy);
+	ratls_policy_free(policy);
+	return status;
+}
+
+const struct cli_command cli_verify_quote_command = {
+	.group = "verify",
+	.name = "quote",
+	.summary = "verify a quote with DCAP collateral and appraise it against a policy",
+	.run = run,
+	.print_help = print_help,
+};
