@@ -214,7 +214,7 @@ static void test_reader_sub_cannot_escape(void **state)
 	assert_int_equal(child.size, 3);
 	assert_int_equal(child.offset, 0);
 
-	/* The child holds bytes 03 04 05: a 4-byte read fails although the parent has more. */
+	/* The child contains bytes 03 04 05, so a 4-byte read fails although the parent has more. */
 	assert_int_equal(ratls_reader_u32le(&child, &v32), RATLS_ERR_TRUNCATED);
 	assert_int_equal(child.offset, 0);
 	assert_int_equal(ratls_reader_skip(&child, 4), RATLS_ERR_TRUNCATED);
@@ -244,7 +244,7 @@ static void test_reader_sub_cannot_escape(void **state)
 
 /* ---- DER ---- */
 
-/* Runs ratls_der_read over an exact heap copy; on failure checks the cursor did not move. */
+/* Runs ratls_der_read over an exact heap copy and, on failure, checks that the cursor stayed. */
 static int der_read_copy(const uint8_t *data, size_t size, uint8_t *tag, size_t *content_size,
 			 size_t *consumed)
 {
@@ -1045,7 +1045,7 @@ static void test_error_unknown_codes(void **state)
 	static const int outside[] = {-1, RATLS_ERR_END_, 1000, -2147483647 - 1, 2147483647};
 
 	(void)state;
-	/* A code the library knows but this test does not list fails here: add it above. */
+	/* A code that ratls_error_name names but all_errors lacks fails here: add it to all_errors. */
 	for (int code = 0; code < RATLS_ERR_END_; code++) {
 		if (is_listed_code(code))
 			continue;

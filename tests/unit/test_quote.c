@@ -169,7 +169,7 @@ static void put_u32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-/* Loads the TDX v4 sample and checks the offsets the mutation tests rely on. */
+/* Loads the TDX v4 sample and checks the fields at the offsets that later tests overwrite. */
 static uint8_t *load_tdx_v4(size_t *size)
 {
 	uint8_t *q = load_corpus(TDX_V4_QUOTE, false, size);
@@ -1104,7 +1104,7 @@ static void test_v4_outer_type_not_6(void **state)
 
 		rc = ratls_quote_pck_chain(&q, &pem, &pem_size, &detail);
 		if (types[i] == RATLS_CERT_PCK_CHAIN) {
-			/* The bytes are returned as the chain; PEM decoding rejects them later. */
+			/* The accessor checks only the type, so it returns the QE report bytes as the chain. */
 			assert_int_equal(rc, RATLS_OK);
 			assert_ptr_equal(pem, data + V4_QE_REPORT_AT);
 			continue;
@@ -1187,16 +1187,16 @@ static void test_trailing_nonzero(void **state)
 
 static void test_null_arguments(void **state)
 {
-	static const uint8_t one = 0;
+	static const uint8_t single_byte = 0;
 	struct ratls_quote q;
 	struct ratls_detail detail = {0};
 
 	(void)state;
 	assert_int_equal(ratls_quote_parse(NULL, 10, &q, &detail), RATLS_ERR_INVALID_ARGUMENT);
 	assert_true(detail.message[0] != '\0');
-	assert_int_equal(ratls_quote_parse(&one, 1, NULL, NULL), RATLS_ERR_INVALID_ARGUMENT);
+	assert_int_equal(ratls_quote_parse(&single_byte, 1, NULL, NULL), RATLS_ERR_INVALID_ARGUMENT);
 	/* A NULL detail is allowed on every path. */
-	assert_int_equal(ratls_quote_parse(&one, 1, &q, NULL), RATLS_ERR_TRUNCATED);
+	assert_int_equal(ratls_quote_parse(&single_byte, 1, &q, NULL), RATLS_ERR_TRUNCATED);
 }
 
 /* ---- PCK certificate SGX extension ---- */
@@ -1249,7 +1249,7 @@ static uint8_t *load_pck_extension(const char *rel, size_t *ext_size)
 	return ext;
 }
 
-/* Parses an exact heap copy; on failure checks the detail and that *info was not touched. */
+/* Parses an exact heap copy. On failure checks the detail and that *info was not touched. */
 static int parse_pck_copy(const uint8_t *der, size_t size, struct ratls_pck_info *info,
 			  struct ratls_detail *detail)
 {
@@ -1450,7 +1450,7 @@ static struct span tlv_content(struct span tlv)
 	return content;
 }
 
-/* Splits a run of TLVs into spans; returns their count. */
+/* Splits a run of TLVs into spans and returns their count. */
 static size_t split_tlvs(struct span run, struct span *out, size_t max)
 {
 	size_t count = 0;
@@ -1535,16 +1535,18 @@ static void expect_pck_error(const char *case_name, const struct der *ext, int e
 static void test_pck_info_rebuilt_matches(void **state)
 {
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
-	struct der *tcb = calloc(1, sizeof(*tcb));
+	struct der *ext;
+	struct der *tcb;
 	struct span entries[5];
 	struct ratls_pck_info info;
 	struct ratls_detail detail;
 
 	(void)state;
+	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	tcb = calloc(1, sizeof(*tcb));
 	assert_non_null(ext);
 	assert_non_null(tcb);
-	load_extension_parts(&parts);
 
 	/* Rebuilding from the split parts reproduces the certificate's bytes. */
 	memcpy(entries, parts.entries, sizeof(entries));
@@ -1564,11 +1566,12 @@ static void test_pck_info_missing_entries(void **state)
 {
 	static const char *const names[] = {"PPID", "TCB", "PCE-ID", "FMSPC", "SGX type"};
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
+	struct der *ext;
 
 	(void)state;
-	assert_non_null(ext);
 	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
 	for (size_t skip_index = 0; skip_index < 5; skip_index++) {
 		struct span entries[5];
 		size_t count = 0;
@@ -1592,11 +1595,12 @@ static void test_pck_info_missing_entries(void **state)
 static void test_pck_info_duplicate_entries(void **state)
 {
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
+	struct der *ext;
 
 	(void)state;
-	assert_non_null(ext);
 	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
 	for (size_t dup = 0; dup < 5; dup++) {
 		struct span entries[6];
 		char name[64];
@@ -1614,13 +1618,15 @@ static void test_pck_info_duplicate_entries(void **state)
 static void test_pck_info_tcb_components(void **state)
 {
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
-	struct der *tcb = calloc(1, sizeof(*tcb));
+	struct der *ext;
+	struct der *tcb;
 
 	(void)state;
+	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	tcb = calloc(1, sizeof(*tcb));
 	assert_non_null(ext);
 	assert_non_null(tcb);
-	load_extension_parts(&parts);
 
 	for (size_t skip_index = 0; skip_index < 18; skip_index++) {
 		struct span comps[18];
@@ -1710,11 +1716,12 @@ static void test_pck_info_wrong_lengths(void **state)
 		{3, 4, 7, "FMSPC"},   {3, 4, 0, "FMSPC"},
 	};
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
+	struct der *ext;
 
 	(void)state;
-	assert_non_null(ext);
 	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char name[64];
 
@@ -1766,7 +1773,7 @@ static void test_pck_info_integer_values(void **state)
 		{"SGX type as INTEGER", false, 5, 0x02, {0x00}, 1, "SGX type"},
 	};
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
+	struct der *ext;
 	struct ratls_pck_info info;
 	struct ratls_detail detail;
 	static const uint8_t svn_65535[] = {0x00, 0xff, 0xff};
@@ -1774,8 +1781,9 @@ static void test_pck_info_integer_values(void **state)
 	static const uint8_t type_2[] = {0x02};
 
 	(void)state;
-	assert_non_null(ext);
 	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		if (bad[i].component)
 			build_with_component(&parts, bad[i].arc, bad[i].tag, bad[i].value, bad[i].n,
@@ -1807,7 +1815,7 @@ static void test_pck_info_unknown_entries_skipped(void **state)
 	static const uint8_t foreign_oid[] = {0x2a, 0x03}; /* 1.2.3 */
 	static const uint8_t zeros[16] = {0};
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
+	struct der *ext;
 	struct der unknown = {.size = 0};
 	struct der foreign_entry = {.size = 0};
 	struct der foreign = {.size = 0};
@@ -1816,8 +1824,9 @@ static void test_pck_info_unknown_entries_skipped(void **state)
 	struct ratls_detail detail;
 
 	(void)state;
-	assert_non_null(ext);
 	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
 
 	der_append_entry(&unknown, unknown_arc, 1, 0x04, zeros, 4);
 	der_append_tlv(&foreign_entry, 0x06, foreign_oid, sizeof(foreign_oid));
@@ -1843,14 +1852,15 @@ static void test_pck_info_entry_extra_element(void **state)
 	static const uint8_t ppid_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x01};
 	static const uint8_t zeros[16] = {0};
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
+	struct der *ext;
 	struct der inner = {.size = 0};
 	struct der entry = {.size = 0};
 	struct span entries[5];
 
 	(void)state;
-	assert_non_null(ext);
 	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
 
 	/* SEQUENCE { OID ...1.1, OCTET STRING(16), NULL } */
 	der_append_tlv(&inner, 0x06, ppid_oid, sizeof(ppid_oid));
@@ -1871,11 +1881,12 @@ static void test_pck_info_outer_structure(void **state)
 {
 	static const uint8_t null_tlv[] = {0x05, 0x00};
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
+	struct der *ext;
 
 	(void)state;
-	assert_non_null(ext);
 	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
 
 	build_extension(parts.entries, 5, ext);
 	der_append(ext, null_tlv, sizeof(null_tlv));
@@ -1951,13 +1962,14 @@ static void test_pck_info_configuration(void **state)
 	static const uint8_t false_der = 0x00;
 	static const uint8_t instance_id[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 	struct sgx_extension_parts parts;
-	struct der *ext = calloc(1, sizeof(*ext));
+	struct der *ext;
 	struct ratls_pck_info info;
 	struct ratls_detail detail;
 
 	(void)state;
-	assert_non_null(ext);
 	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
 
 	for (int variant = 0; variant < 4; variant++) {
 		struct der config = {.size = 0};

@@ -107,7 +107,8 @@ bool cli_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
 	long long value;
 
 	/* strtoll accepts leading spaces and a '+'; a command-line number should not have them. */
-	if (text == NULL || text[0] == '\0' || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9')))
+	if (text == NULL || text[0] == '\0' ||
+	    !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9')))
 		return false;
 	errno = 0;
 	value = strtoll(text, &end, 10);
@@ -158,6 +159,7 @@ void cli_print_exit_status_help(FILE *out)
 	      "  17  RA-TLS evidence\n"
 	      "  18  network or remote service\n"
 	      "  19  internal error\n"
-	      "A failure exits with 10 plus the class of its error code; see ratls(1).\n",
+	      "A failure exits with 10 plus the class of its error code\n"
+	      "(ratls_error_class), except the usage class, which exits with 2.\n",
 	      out);
 }

@@ -50,32 +50,38 @@ struct check_args {
 
 static void print_help(FILE *out)
 {
-	fputs("Usage: ratls collateral check (--tcb-info FILE | --qe-identity FILE) --chain FILE\n"
-	      "                              [--root-crl FILE] [--at TIME] [--json]\n"
+	fputs("Usage: ratls collateral check (--tcb-info FILE | --qe-identity FILE)\n"
+	      "                              --chain FILE [--root-crl FILE] [--at TIME]\n"
+	      "                              [--json]\n"
 	      "\n"
-	      "Check one signed collateral document on its own: its signature over the bytes\n"
-	      "as received, its issuer chain up to the Intel SGX Root CA, and every validity\n"
-	      "window at the given time. When it is valid, print a summary (id, version, issue\n"
-	      "date, next update, FMSPC, TCB levels, TDX module identities, or the QE's\n"
-	      "MRSIGNER and ISV product ID).\n"
+	      "Check one signed collateral document on its own: its signature over the\n"
+	      "bytes as received, its issuer chain up to the Intel SGX Root CA, and every\n"
+	      "validity window at the given time. When it is valid, print a summary: id,\n"
+	      "version, issue date, next update, FMSPC, TCB levels and TDX module\n"
+	      "identities, or the QE's MRSIGNER and ISV product ID.\n"
 	      "\n"
 	      "Options:\n"
-	      "  --tcb-info FILE     TCB info as Intel PCS serves it: {\"tcbInfo\":...,\"signature\":...}\n"
-	      "  --qe-identity FILE  QE identity as PCS serves it: {\"enclaveIdentity\":...,...}\n"
-	      "  --chain FILE        the document's issuer chain (PEM or URL-encoded PEM, as in\n"
-	      "                      the TCB-Info-Issuer-Chain header)\n"
-	      "  --root-crl FILE     Intel SGX Root CA CRL (DER, PEM or hex text of DER); without\n"
-	      "                      it the signing certificate is not checked for revocation\n"
-	      "  --at TIME           check time: RFC 3339 (2025-07-19T10:00:34Z) or Unix seconds;\n"
-	      "                      default: the current time\n"
-	      "  --trust-root FILE   trust this root certificate (PEM or DER) instead of the\n"
-	      "                      Intel SGX Root CA; weakens the check\n"
+	      "  --tcb-info FILE     TCB info as Intel PCS serves it\n"
+	      "                      ({\"tcbInfo\":...,\"signature\":...})\n"
+	      "  --qe-identity FILE  QE identity as Intel PCS serves it\n"
+	      "                      ({\"enclaveIdentity\":...,\"signature\":...})\n"
+	      "  --chain FILE        the document's issuer chain: PEM, or URL-encoded PEM\n"
+	      "                      as in the TCB-Info-Issuer-Chain header\n"
+	      "  --root-crl FILE     Intel SGX Root CA CRL (DER, PEM or hex text of DER);\n"
+	      "                      without it the signing certificate is not checked\n"
+	      "                      for revocation\n"
+	      "  --at TIME           check time, RFC 3339 (2025-07-19T10:00:34Z) or Unix\n"
+	      "                      seconds; default: the current time\n"
+	      "  --trust-root FILE   trust this root certificate (PEM or DER) instead of\n"
+	      "                      the Intel SGX Root CA (weakens the check)\n"
 	      "  --json              print the result as JSON on standard output\n"
 	      "  -v, --verbose       also print the library's info and debug messages\n"
 	      "  -h, --help          print this help\n"
 	      "\n"
-	      "On failure stderr gets 'ratls: collateral check failed: NAME: MESSAGE'; with\n"
-	      "--json, stdout also gets {\"ok\":false,\"error\":NAME,\"class\":CLASS,\"message\":...}.\n"
+	      "A failure prints\n"
+	      "  ratls: collateral check failed: NAME: MESSAGE\n"
+	      "to standard error; with --json, standard output also gets\n"
+	      "  {\"ok\":false,\"error\":NAME,\"class\":CLASS,\"message\":MESSAGE}\n"
 	      "\n",
 	      out);
 	cli_print_exit_status_help(out);
@@ -139,8 +145,9 @@ static int parse_args(int argc, char **argv, struct check_args *args)
 	}
 
 	if (optind < argc)
-		return cli_usage_error(COMMAND, "unexpected argument '%s'; documents are given "
-					        "with --tcb-info or --qe-identity",
+		return cli_usage_error(COMMAND,
+				       "unexpected argument '%s'; documents are given "
+				       "with --tcb-info or --qe-identity",
 				       argv[optind]);
 	if ((args->tcb_info_path == NULL) == (args->qe_identity_path == NULL))
 		return cli_usage_error(COMMAND, "pass exactly one of --tcb-info and --qe-identity");
@@ -217,7 +224,8 @@ static int print_summary(const struct check_args *args, bool tcb, const struct r
 	    json_object_set_new(root, "document", json_string(tcb ? "tcb_info" : "qe_identity")) !=
 		    0 ||
 	    json_object_set_new(root, tcb ? "tcb_info" : "qe_identity",
-				tcb ? cli_tcb_info_json(info) : cli_qe_identity_json(identity)) != 0) {
+				tcb ? cli_tcb_info_json(info) : cli_qe_identity_json(identity)) !=
+		    0) {
 		json_decref(root);
 		root = NULL;
 	}
@@ -238,7 +246,8 @@ static int check(const struct check_args *args)
 	int rc;
 
 	if (c == NULL) {
-		rc = cli_fail(&detail, RATLS_ERR_NO_MEMORY, "out of memory creating the collateral");
+		rc = cli_fail(&detail, RATLS_ERR_NO_MEMORY,
+			      "out of memory creating the collateral");
 		goto out;
 	}
 	if ((rc = load_inputs(args, tcb, c, &detail)) != RATLS_OK)
@@ -285,7 +294,7 @@ static int run(int argc, char **argv)
 const struct cli_command cli_collateral_check_command = {
 	.group = "collateral",
 	.name = "check",
-	.summary = "check the signature, chain and validity of a TCB info or QE identity",
+	.summary = "check a TCB info or QE identity: signature, chain, dates",
 	.run = run,
 	.print_help = print_help,
 };

@@ -112,50 +112,62 @@ static void print_help(FILE *out)
 	fputs("Usage: ratls verify quote [options] FILE\n"
 	      "\n"
 	      "Verify an SGX or TDX quote with Intel DCAP collateral at a given time, then\n"
-	      "appraise the verified report against a policy. FILE is a binary quote, hex or\n"
-	      "base64 text ('-' reads standard input).\n"
+	      "appraise the verified report against a policy. FILE is a binary quote, hex\n"
+	      "or base64 text ('-' reads standard input).\n"
 	      "\n"
-	      "Collateral (a bundle, separate files, or a bundle with files that replace its parts):\n"
-	      "  --collateral FILE          bundle JSON (dcap-qvl QuoteCollateralV3 form)\n"
-	      "  --tcb-info FILE            TCB info as Intel PCS serves it: {\"tcbInfo\":...,\"signature\":...}\n"
-	      "  --qe-identity FILE         QE identity as PCS serves it: {\"enclaveIdentity\":...,...}\n"
-	      "  --pck-crl FILE             PCK CRL (DER, PEM or hex text of DER)\n"
-	      "  --root-crl FILE            Intel SGX Root CA CRL (DER, PEM or hex text of DER)\n"
-	      "  --tcb-info-chain FILE      TCB info issuer chain (PEM or URL-encoded PEM)\n"
-	      "  --qe-identity-chain FILE   QE identity issuer chain (PEM or URL-encoded PEM)\n"
-	      "  --chain FILE               the same file for both chains above\n"
-	      "  --pck-crl-chain FILE       PCK CRL issuer chain (PEM or URL-encoded PEM)\n"
-	      "  --pck-chain FILE           PCK certificate chain that replaces the quote's own\n"
+	      "Collateral: a bundle, the separate files, or a bundle with files that\n"
+	      "replace its parts.\n"
+	      "  --collateral FILE         bundle JSON (dcap-qvl QuoteCollateralV3 form)\n"
+	      "  --tcb-info FILE           TCB info as Intel PCS serves it\n"
+	      "                            ({\"tcbInfo\":...,\"signature\":...})\n"
+	      "  --qe-identity FILE        QE identity as Intel PCS serves it\n"
+	      "                            ({\"enclaveIdentity\":...,\"signature\":...})\n"
+	      "  --pck-crl FILE            PCK CRL (DER, PEM or hex text of DER)\n"
+	      "  --root-crl FILE           Intel SGX Root CA CRL (DER, PEM or hex)\n"
+	      "  --tcb-info-chain FILE     TCB info issuer chain (PEM or URL-encoded PEM)\n"
+	      "  --qe-identity-chain FILE  QE identity issuer chain (PEM or URL-encoded)\n"
+	      "  --chain FILE              the same file for both chains above\n"
+	      "  --pck-crl-chain FILE      PCK CRL issuer chain (PEM or URL-encoded PEM)\n"
+	      "  --pck-chain FILE          PCK certificate chain to use instead of the\n"
+	      "                            one in the quote\n"
 	      "\n"
 	      "Verification:\n"
-	      "  --at TIME                  verification time: RFC 3339 (2025-07-19T10:00:34Z)\n"
-	      "                             or Unix seconds; default: the current time\n"
-	      "  --trust-root FILE          trust this root certificate (PEM or DER) instead of\n"
-	      "                             the Intel SGX Root CA; weakens verification\n"
+	      "  --at TIME                 verification time, RFC 3339\n"
+	      "                            (2025-07-19T10:00:34Z) or Unix seconds;\n"
+	      "                            default: the current time\n"
+	      "  --trust-root FILE         trust this root certificate (PEM or DER)\n"
+	      "                            instead of the Intel SGX Root CA (weakens)\n"
 	      "\n"
-	      "Policy (defaults: any MRTD, no RTMR pins, TCB UpToDate or SWHardeningNeeded,\n"
-	      "debug rejected, MR_SIGNER_SEAM and MR_SERVICETD zero):\n"
-	      "  --mrtd HEX                 allow this MRTD (96 hex digits); repeatable, and once\n"
-	      "                             given only the listed MRTDs pass\n"
-	      "  --rtmr N=HEX               require RTMR N (0-3) to be HEX (96 hex digits); repeatable\n"
-	      "  --allow-tcb STATUS         accept this TCB status (Intel's name: UpToDate,\n"
-	      "                             SWHardeningNeeded, ConfigurationNeeded,\n"
-	      "                             ConfigurationAndSWHardeningNeeded, OutOfDate,\n"
-	      "                             OutOfDateConfigurationNeeded); repeatable, and the\n"
-	      "                             first one replaces the default set; Revoked never passes\n"
-	      "  --allow-debug              accept a debuggable TD or enclave; weakens the policy\n"
-	      "  --allow-seam-signer        accept a TDX module not signed by Intel; weakens the policy\n"
-	      "  --allow-service-td         accept a TD bound to a service TD; weakens the policy\n"
+	      "Policy (defaults: any MRTD, no RTMR pins, TCB status UpToDate or\n"
+	      "SWHardeningNeeded, debug rejected, MR_SIGNER_SEAM and MR_SERVICETD zero):\n"
+	      "  --mrtd HEX                allow this MRTD (96 hex digits); repeatable;\n"
+	      "                            once given, only the listed MRTDs pass\n"
+	      "  --rtmr N=HEX              require RTMR N (0-3) to equal HEX (96 hex\n"
+	      "                            digits); repeatable\n"
+	      "  --allow-tcb STATUS        accept this TCB status, by Intel's name:\n"
+	      "                            UpToDate, SWHardeningNeeded,\n"
+	      "                            ConfigurationNeeded,\n"
+	      "                            ConfigurationAndSWHardeningNeeded, OutOfDate,\n"
+	      "                            OutOfDateConfigurationNeeded; repeatable; the\n"
+	      "                            first one replaces the defaults; Revoked never\n"
+	      "                            passes\n"
+	      "  --allow-debug             accept a debuggable TD or enclave (weakens)\n"
+	      "  --allow-seam-signer       accept a TDX module not signed by Intel\n"
+	      "                            (weakens)\n"
+	      "  --allow-service-td        accept a TD bound to a service TD (weakens)\n"
 	      "\n"
 	      "Output:\n"
-	      "  --json                     print the result as JSON on standard output\n"
-	      "  -v, --verbose              also print the library's info and debug messages\n"
-	      "  -h, --help                 print this help\n"
+	      "  --json                    print the result as JSON on standard output\n"
+	      "  -v, --verbose             also print the library's info and debug messages\n"
+	      "  -h, --help                print this help\n"
 	      "\n"
-	      "On success the report lists the TCB status, advisory IDs, platform, TDX module and\n"
-	      "QE statuses, FMSPC, CA type, measurements, report_data and the validity window.\n"
-	      "On failure stderr gets 'ratls: verification failed: NAME: MESSAGE'; with --json,\n"
-	      "stdout also gets {\"ok\":false,\"error\":NAME,\"class\":CLASS,\"message\":MESSAGE}.\n"
+	      "The report lists the verdict, TCB status, advisory IDs, platform, TDX module\n"
+	      "and QE statuses, FMSPC, CA type, measurements, report_data, the validity\n"
+	      "window and the trailing bytes. A failure prints\n"
+	      "  ratls: verification failed: NAME: MESSAGE\n"
+	      "to standard error; with --json, standard output also gets\n"
+	      "  {\"ok\":false,\"error\":NAME,\"class\":CLASS,\"message\":MESSAGE}\n"
+	      "Each option marked (weakens) prints a warning when set.\n"
 	      "\n",
 	      out);
 	cli_print_exit_status_help(out);
@@ -196,12 +208,12 @@ static int parse_allow_tcb(struct verify_args *args, const char *value)
 	if (ratls_tcb_status_parse(value, strlen(value), &status) != RATLS_OK)
 		return cli_usage_error(COMMAND,
 				       "--allow-tcb value '%s' is not a TCB status; use Intel's "
-				       "name, such as UpToDate or OutOfDate (names are case-sensitive)",
+				       "case-sensitive name, such as UpToDate or OutOfDate",
 				       value);
 	if (status == RATLS_TCB_REVOKED)
 		return cli_usage_error(COMMAND,
-				       "--allow-tcb Revoked is not possible; a revoked TCB is never "
-				       "accepted");
+				       "--allow-tcb Revoked is not possible; a revoked TCB is "
+				       "never accepted");
 	for (size_t i = 0; i < args->allowed_count; i++) {
 		if (args->allowed[i] == status)
 			return CLI_EXIT_OK;
@@ -446,7 +458,8 @@ static int verify(const struct verify_args *args, const struct ratls_policy *pol
 	int rc = RATLS_ERR_INTERNAL;
 
 	if (collateral == NULL) {
-		rc = cli_fail(&detail, RATLS_ERR_NO_MEMORY, "out of memory creating the collateral");
+		rc = cli_fail(&detail, RATLS_ERR_NO_MEMORY,
+			      "out of memory creating the collateral");
 		goto out;
 	}
 	if ((rc = cli_load_quote(args->quote_path, &quote, &encoding, &detail)) != RATLS_OK)
@@ -498,7 +511,7 @@ static int run(int argc, char **argv)
 const struct cli_command cli_verify_quote_command = {
 	.group = "verify",
 	.name = "quote",
-	.summary = "verify a quote with DCAP collateral and appraise it against a policy",
+	.summary = "verify a quote with DCAP collateral, then apply a policy",
 	.run = run,
 	.print_help = print_help,
 };

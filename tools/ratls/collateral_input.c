@@ -38,8 +38,8 @@ static int store_piece(struct ratls_collateral *c, enum cli_piece_kind kind, int
 		return ratls_collateral_set_chain(c, (enum ratls_chain_slot)slot, file->data,
 						  file->size, detail);
 	case CLI_PIECE_CRL:
-		return ratls_collateral_set_crl(c, (enum ratls_crl_slot)slot, file->data, file->size,
-						detail);
+		return ratls_collateral_set_crl(c, (enum ratls_crl_slot)slot, file->data,
+						file->size, detail);
 	}
 	return cli_fail(detail, RATLS_ERR_INTERNAL, "unknown collateral kind %d", (int)kind);
 }

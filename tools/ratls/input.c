@@ -41,6 +41,15 @@ static int buffer_alloc(struct cli_buffer *buffer, size_t size, struct ratls_det
 	return RATLS_OK;
 }
 
+static int fail_too_large(const char *what, const char *path, size_t max_size,
+			  struct ratls_detail *detail)
+{
+	return cli_fail(detail, RATLS_ERR_LIMIT_EXCEEDED,
+			"%s '%s' is larger than %zu bytes, the limit for this input; check that "
+			"it is the right file",
+			what, path, max_size);
+}
+
 static int read_stream(FILE *f, const char *path, size_t max_size, const char *what,
 		       struct cli_buffer *out, struct ratls_detail *detail)
 {
@@ -56,10 +65,7 @@ static int read_stream(FILE *f, const char *path, size_t max_size, const char *w
 			uint8_t *grown;
 
 			if (cap > max_size) {
-				rc = cli_fail(detail, RATLS_ERR_LIMIT_EXCEEDED,
-					      "%s '%s' is larger than %zu bytes, the limit for this "
-					      "input; check that it is the right file",
-					      what, path, max_size);
+				rc = fail_too_large(what, path, max_size, detail);
 				goto out;
 			}
 			next = cap == 0 ? READ_CHUNK_SIZE : cap * 2;
@@ -80,8 +86,8 @@ static int read_stream(FILE *f, const char *path, size_t max_size, const char *w
 		if (n == 0) {
 			if (ferror(f)) {
 				rc = cli_fail(detail, RATLS_ERR_IO,
-					      "cannot read %s '%s': %s; check that it is a readable "
-					      "file",
+					      "cannot read %s '%s': %s; check that it is a "
+					      "readable file",
 					      what, path, strerror(errno));
 				goto out;
 			}
@@ -90,10 +96,7 @@ static int read_stream(FILE *f, const char *path, size_t max_size, const char *w
 	}
 
 	if (len > max_size) {
-		rc = cli_fail(detail, RATLS_ERR_LIMIT_EXCEEDED,
-			      "%s '%s' is larger than %zu bytes, the limit for this input; check "
-			      "that it is the right file",
-			      what, path, max_size);
+		rc = fail_too_large(what, path, max_size, detail);
 		goto out;
 	}
 	buf[len] = '\0';
@@ -271,8 +274,8 @@ static int decode_hex(const uint8_t *data, size_t size, const char *path, struct
 }
 
 /* Decodes standard base64; padding is optional, '=' may appear only at the end. */
-static int decode_base64(const uint8_t *data, size_t size, const char *path,
-			 struct cli_buffer *out, struct ratls_detail *detail)
+static int decode_base64(const uint8_t *data, size_t size, const char *path, struct cli_buffer *out,
+			 struct ratls_detail *detail)
 {
 	size_t chars = 0, pads = 0, o = 0;
 	uint32_t acc = 0;
@@ -298,8 +301,8 @@ static int decode_base64(const uint8_t *data, size_t size, const char *path,
 				"base64 text in '%s' has an invalid length (%zu characters, %zu "
 				"padding); the file is probably cut short",
 				path, chars, pads);
-	if ((rc = buffer_alloc(out, chars / 4 * 3 + (chars % 4 == 0 ? 0 : chars % 4 - 1), detail)) !=
-	    RATLS_OK)
+	if ((rc = buffer_alloc(out, chars / 4 * 3 + (chars % 4 == 0 ? 0 : chars % 4 - 1),
+			       detail)) != RATLS_OK)
 		return rc;
 
 	for (size_t i = 0; i < size; i++) {
@@ -324,9 +327,8 @@ static int take_detail(struct ratls_detail *detail, const struct ratls_detail *f
 	return cli_fail(detail, rc, "%s", from->message);
 }
 
-static int decode_text_quote(const struct cli_buffer *raw, const char *path,
-			     struct cli_buffer *out, enum cli_quote_encoding *encoding,
-			     struct ratls_detail *detail)
+static int decode_text_quote(const struct cli_buffer *raw, const char *path, struct cli_buffer *out,
+			     enum cli_quote_encoding *encoding, struct ratls_detail *detail)
 {
 	struct ratls_detail hex_detail = {0}, base64_detail = {0};
 	struct cli_buffer hex = {0}, base64 = {0};
@@ -337,25 +339,35 @@ static int decode_text_quote(const struct cli_buffer *raw, const char *path,
 	/*
 	 * Hex digits are also base64 characters, so text may fit both forms;
 	 * the form whose result starts with a quote version wins, hex first.
+	 * Hex that decodes to something else is still taken as hex, so that
+	 * the parser names the unsupported version.
 	 */
 	if (hex_form)
 		hex_rc = decode_hex(raw->data, raw->size, path, &hex, &hex_detail);
 	if (base64_form)
 		base64_rc = decode_base64(raw->data, raw->size, path, &base64, &base64_detail);
 
-	if (hex_rc == RATLS_OK && (starts_with_quote_version(hex.data, hex.size) ||
-				   base64_rc != RATLS_OK ||
-				   !starts_with_quote_version(base64.data, base64.size))) {
+	if (hex_rc == RATLS_OK &&
+	    (starts_with_quote_version(hex.data, hex.size) || base64_rc != RATLS_OK ||
+	     !starts_with_quote_version(base64.data, base64.size))) {
 		*out = hex;
 		*encoding = CLI_ENCODING_HEX;
 		cli_buffer_free(&base64);
 		return RATLS_OK;
 	}
-	if (base64_rc == RATLS_OK) {
+	if (base64_rc == RATLS_OK && starts_with_quote_version(base64.data, base64.size)) {
 		*out = base64;
 		*encoding = CLI_ENCODING_BASE64;
 		cli_buffer_free(&hex);
 		return RATLS_OK;
+	}
+	if (base64_rc == RATLS_OK) {
+		/* Plain words are valid base64 too, so base64 alone is no sign of a quote. */
+		base64_rc = cli_fail(&base64_detail, RATLS_ERR_MALFORMED,
+				     "'%s' is not a quote: as base64 it decodes to %zu bytes that "
+				     "do not start with version 3, 4 or 5; pass a quote as binary, "
+				     "hex or base64",
+				     path, base64.size);
 	}
 
 	cli_buffer_free(&hex);

@@ -21,7 +21,8 @@ static void print_command_list(FILE *out, const char *group)
 
 		if (group != NULL && strcmp(commands[i]->group, group) != 0)
 			continue;
-		if (snprintf(name, sizeof(name), "%s %s", commands[i]->group, commands[i]->name) < 0)
+		if (snprintf(name, sizeof(name), "%s %s", commands[i]->group, commands[i]->name) <
+		    0)
 			name[0] = '\0';
 		fprintf(out, "  %-18s %s\n", name, commands[i]->summary);
 	}
@@ -36,7 +37,8 @@ static void print_help(FILE *out)
 	      "Commands:\n",
 	      out);
 	print_command_list(out, NULL);
-	fputs("  help [COMMAND]     print the help of a command\n"
+	fputs("  help [COMMAND [SUBCOMMAND]]\n"
+	      "                     print the help of a command\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help         print this help\n"
@@ -75,7 +77,8 @@ static int print_group_help(FILE *out, const char *group)
 {
 	fprintf(out, "Usage: ratls %s SUBCOMMAND [options]\n\nSubcommands:\n", group);
 	print_command_list(out, group);
-	fprintf(out, "\nRun 'ratls %s SUBCOMMAND --help' for the options of a subcommand.\n", group);
+	fprintf(out, "\nRun 'ratls %s SUBCOMMAND --help' for the options of a subcommand.\n",
+		group);
 	return CLI_EXIT_OK;
 }
 
@@ -138,8 +141,9 @@ static int dispatch(int argc, char **argv)
 	if (!group_exists(argv[1]))
 		return unknown_command(argv[1], NULL);
 	if (argc < 3) {
-		fprintf(stderr, "ratls: missing subcommand of '%s'; run 'ratls %s --help' for the "
-				"list\n",
+		fprintf(stderr,
+			"ratls: missing subcommand of '%s'; run 'ratls %s --help' for the "
+			"list\n",
 			argv[1], argv[1]);
 		return CLI_EXIT_USAGE;
 	}

@@ -17,8 +17,8 @@
 
 /* The result of "ratls verify quote", as both output forms print it. */
 struct cli_verify_result {
-	int64_t at;                 /* verification time, Unix seconds */
-	int code;                   /* RATLS_OK or the first failure */
+	int64_t at; /* verification time, Unix seconds */
+	int code;   /* RATLS_OK or the first failure */
 	const struct ratls_detail *detail;
 	/* The verified report; NULL when DCAP verification itself failed. */
 	const struct ratls_verified_report *report;

@@ -212,7 +212,8 @@ static json_t *pck_cert_data_json(struct json_builder *b, const struct ratls_quo
 	put(b, chain, "present", json_boolean(present));
 	if (present) {
 		put(b, chain, "size", json_integer((json_int_t)pem_size));
-		put(b, chain, "certificates", json_integer((json_int_t)count_certificates(pem, pem_size)));
+		put(b, chain, "certificates",
+		    json_integer((json_int_t)count_certificates(pem, pem_size)));
 	}
 	put(b, o, "pck_chain_pem", chain);
 	return o;
@@ -337,7 +338,8 @@ static json_t *report_json(struct json_builder *b, const struct ratls_verified_r
 	put(b, o, "platform_tcb_date", time_json(r->platform_tcb_date));
 	if (r->has_module_status) {
 		put(b, o, "module_status", status_json(r->module_status));
-		put(b, o, "module_identity_id", field_json(r->module_identity_id, sizeof(r->module_identity_id)));
+		put(b, o, "module_identity_id",
+		    field_json(r->module_identity_id, sizeof(r->module_identity_id)));
 	} else {
 		put(b, o, "module_status", json_null());
 		put(b, o, "module_identity_id", json_null());
@@ -368,7 +370,8 @@ static json_t *report_json(struct json_builder *b, const struct ratls_verified_r
 
 	put(b, o, "valid_from", time_json(r->valid_from));
 	put(b, o, "valid_until", time_json(r->valid_until));
-	put(b, o, "valid_until_source", field_json(r->valid_until_source, sizeof(r->valid_until_source)));
+	put(b, o, "valid_until_source",
+	    field_json(r->valid_until_source, sizeof(r->valid_until_source)));
 	put(b, o, "trailing_size", json_integer((json_int_t)r->trailing_size));
 	put(b, o, "custom_root", json_boolean(r->custom_root));
 	return o;
@@ -456,7 +459,8 @@ static json_t *tcb_levels_json(struct json_builder *b, const struct ratls_tcb_in
 		put(b, level, "tcb_date", time_json(l->tcb_date));
 		put(b, level, "sgx_components", hex_json(l->sgx_svn, 16));
 		put(b, level, "pce_svn", json_integer(l->pce_svn));
-		put(b, level, "tdx_components", l->has_tdx_svn ? hex_json(l->tdx_svn, 16) : json_null());
+		put(b, level, "tdx_components",
+		    l->has_tdx_svn ? hex_json(l->tdx_svn, 16) : json_null());
 		put(b, level, "advisory_ids", advisories_json(b, &l->advisories));
 		append(b, a, level);
 	}
@@ -553,7 +557,8 @@ int cli_print_json(json_t *root, struct ratls_detail *detail)
 	int rc = RATLS_OK;
 
 	if (root == NULL)
-		return cli_fail(detail, RATLS_ERR_NO_MEMORY, "out of memory building the JSON output");
+		return cli_fail(detail, RATLS_ERR_NO_MEMORY,
+				"out of memory building the JSON output");
 	if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF)
 		rc = cli_fail(detail, RATLS_ERR_IO, "writing JSON to standard output failed");
 	json_decref(root);

@@ -94,8 +94,9 @@ static void report_lines(FILE *out, const struct ratls_verified_report *r, bool 
 	line(out, "platform status:", "%s (TCB date %s)", ratls_tcb_status_name(r->platform_status),
 	     time_text(r->platform_tcb_date, t1));
 	if (r->has_module_status)
-		line(out, "TDX module status:", "%s (%.*s)", ratls_tcb_status_name(r->module_status),
-		     (int)sizeof(r->module_identity_id), r->module_identity_id);
+		line(out, "TDX module status:", "%s (%.*s)",
+		     ratls_tcb_status_name(r->module_status), (int)sizeof(r->module_identity_id),
+		     r->module_identity_id);
 	line(out, "QE status:", "%s (TCB date %s, ISV SVN %u)", ratls_tcb_status_name(r->qe_status),
 	     time_text(r->qe_tcb_date, t1), (unsigned)r->qe_isv_svn);
 	line(out, "TCB evaluation number:", "%u", (unsigned)r->tcb_evaluation_data_number);
@@ -113,8 +114,9 @@ static void report_lines(FILE *out, const struct ratls_verified_report *r, bool 
 	line(out, "valid until:", "%s (%.*s)", time_text(r->valid_until, t2),
 	     (int)sizeof(r->valid_until_source), r->valid_until_source);
 	line(out, "trailing bytes:", "%zu%s", r->trailing_size,
-	     r->trailing_size == 0 ? "" : trailing_all_zero ? " (all zero, not signed)"
-							 : " (not all zero, not signed)");
+	     r->trailing_size == 0 ? ""
+	     : trailing_all_zero   ? " (all zero, not signed)"
+				   : " (not all zero, not signed)");
 	line(out, "trust root:", "%s",
 	     r->custom_root ? "caller-supplied (--trust-root), not Intel's" : "Intel SGX Root CA");
 }
@@ -139,7 +141,8 @@ static void isv_levels_line(FILE *out, const struct ratls_isv_level *levels, siz
 	fprintf(out, "%-*s%zu", LABEL_WIDTH, "TCB levels:", count);
 	if (count > 0)
 		fprintf(out, " (first listed: ISV SVN %u, %s, %s)", (unsigned)levels[0].isv_svn,
-			ratls_tcb_status_name(levels[0].status), time_text(levels[0].tcb_date, date));
+			ratls_tcb_status_name(levels[0].status),
+			time_text(levels[0].tcb_date, date));
 	fputc('\n', out);
 }
 
@@ -155,8 +158,9 @@ static void module_identity_lines(FILE *out, const struct ratls_tcb_info *info)
 		const struct ratls_tdx_module_identity *m = &info->module_identities[i];
 
 		cli_hex_encode(m->mrsigner, 48, hex, sizeof(hex));
-		line(out, i == 0 ? "TDX module identities:" : "", "%.*s: MRSIGNER %s, TCB levels: %zu",
-		     (int)sizeof(m->id), m->id, hex, m->level_count);
+		line(out, i == 0 ? "TDX module identities:" : "",
+		     "%.*s: MRSIGNER %s, TCB levels: %zu", (int)sizeof(m->id), m->id, hex,
+		     m->level_count);
 	}
 	if (info->has_tdx_module && info->module_identity_count == 0)
 		line(out, "TDX module identities:", "none");
@@ -178,7 +182,8 @@ void cli_print_tcb_info_text(FILE *out, const struct ratls_tcb_info *info, int64
 	line(out, "TCB evaluation number:", "%u", (unsigned)info->tcb_evaluation_data_number);
 	fprintf(out, "%-*s%zu", LABEL_WIDTH, "TCB levels:", info->level_count);
 	if (info->level_count > 0)
-		fprintf(out, " (first listed: %s, %s)", ratls_tcb_status_name(info->levels[0].status),
+		fprintf(out, " (first listed: %s, %s)",
+			ratls_tcb_status_name(info->levels[0].status),
 			time_text(info->levels[0].tcb_date, t1));
 	fputc('\n', out);
 	module_identity_lines(out, info);

@@ -111,7 +111,7 @@ static bool parse_rfc3339(const char *text, int64_t *out)
 	tm.tm_hour = hour;
 	tm.tm_min = minute;
 	tm.tm_sec = second;
-	/* timegm (glibc and the BSDs) is the UTC inverse of gmtime; the fields are checked above. */
+	/* timegm (glibc, the BSDs) is the UTC inverse of gmtime; the fields are checked above. */
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return false;
