@@ -61,7 +61,7 @@ static int days_in_month(int year, int month)
 int ratls_time_parse_rfc3339(const char *s, size_t len, int64_t *out)
 {
 	size_t pos = 0;
-	int year, month, day, hour, minute, second;
+	int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
 	int offset = 0;
 
 	if (!read_digits(s, len, &pos, 4, &year) || !expect_char(s, len, &pos, '-') ||
@@ -89,7 +89,7 @@ int ratls_time_parse_rfc3339(const char *s, size_t len, int64_t *out)
 		pos++;
 	} else if (pos < len && (s[pos] == '+' || s[pos] == '-')) {
 		int sign = s[pos] == '-' ? -1 : 1;
-		int oh, om;
+		int oh = 0, om = 0;
 
 		pos++;
 		if (!read_digits(s, len, &pos, 2, &oh) || !expect_char(s, len, &pos, ':') ||

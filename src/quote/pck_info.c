@@ -143,6 +143,8 @@ static int parse_tcb(struct ratls_reader *value, struct ratls_pck_info *info,
 static int parse_configuration(struct ratls_reader *value, struct ratls_pck_info *info,
 			       struct ratls_detail *detail)
 {
+	uint32_t seen = 0; /* bit i set when configuration arc i has been read */
+
 	while (ratls_reader_remaining(value) > 0) {
 		struct ratls_reader oid, v;
 		uint8_t tag = 0;
@@ -154,6 +156,13 @@ static int parse_configuration(struct ratls_reader *value, struct ratls_pck_info
 					  "PCK SGX extension: configuration entry is not valid DER");
 		if (!match_oid(&oid, 2, arcs) || arcs[0] != ARC_CONFIGURATION)
 			continue;
+		if (arcs[1] < CONFIG_ARC_DYNAMIC_PLATFORM || arcs[1] > CONFIG_ARC_SMT_ENABLED)
+			continue; /* an arc added by a later profile version */
+		if (seen & (1u << arcs[1]))
+			return ratls_fail(detail, RATLS_ERR_MALFORMED,
+					  "PCK SGX extension: configuration arc %u appears twice", arcs[1]);
+		seen |= 1u << arcs[1];
+
 		if (tag != RATLS_DER_BOOLEAN || ratls_reader_remaining(&v) != 1 ||
 		    (v.data[v.offset] != 0x00 && v.data[v.offset] != 0xff))
 			return ratls_fail(detail, RATLS_ERR_MALFORMED,

@@ -1953,16 +1953,48 @@ static void test_pck_info_cut_inside_entries(void **state)
 	check_every_content_cut(TDX_V4_QUOTE);
 }
 
+static const uint8_t platform_instance_id[16] = {1, 2,  3,  4,  5,  6,  7,  8,
+						 9, 10, 11, 12, 13, 14, 15, 16};
+
+/* Appends SEQUENCE { OID ...1.7.arc, tag value } to a configuration SEQUENCE content. */
+static void append_config_flag(struct der *config, uint8_t arc, uint8_t tag, uint8_t value)
+{
+	const uint8_t arcs[2] = {7, arc};
+
+	der_append_entry(config, arcs, 2, tag, &value, 1);
+}
+
+/*
+ * Builds the SGX processor extension plus a PlatformInstanceID of
+ * instance_id_size bytes and a Configuration entry with the given content,
+ * as Platform CA certificates carry them.
+ */
+static void build_platform_extension(const struct sgx_extension_parts *parts,
+				     const struct der *config, size_t instance_id_size,
+				     struct der *ext)
+{
+	static const uint8_t arc_instance[] = {6};
+	static const uint8_t arc_config[] = {7};
+	struct der instance = {.size = 0};
+	struct der entry = {.size = 0};
+	struct span entries[7];
+
+	der_append_entry(&instance, arc_instance, 1, 0x04, platform_instance_id,
+			 instance_id_size);
+	der_append_entry(&entry, arc_config, 1, 0x30, config->data, config->size);
+	memcpy(entries, parts->entries, 5 * sizeof(entries[0]));
+	entries[5].p = instance.data;
+	entries[5].n = instance.size;
+	entries[6].p = entry.data;
+	entries[6].n = entry.size;
+	build_extension(entries, 7, ext);
+}
+
 static void test_pck_info_configuration(void **state)
 {
-	static const uint8_t arc_config[] = {7};
-	static const uint8_t arc_instance[] = {6};
-	static const uint8_t true_der = 0xff;
-	static const uint8_t true_ber = 0x01;
-	static const uint8_t false_der = 0x00;
-	static const uint8_t instance_id[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 	struct sgx_extension_parts parts;
 	struct der *ext;
+	struct der config = {.size = 0};
 	struct ratls_pck_info info;
 	struct ratls_detail detail;
 
@@ -1971,53 +2003,63 @@ static void test_pck_info_configuration(void **state)
 	ext = calloc(1, sizeof(*ext));
 	assert_non_null(ext);
 
-	for (int variant = 0; variant < 4; variant++) {
+	append_config_flag(&config, 1, 0x01, 0xff);
+	append_config_flag(&config, 2, 0x01, 0x00);
+	append_config_flag(&config, 3, 0x01, 0xff);
+	build_platform_extension(&parts, &config, 16, ext);
+	assert_int_equal(parse_pck_copy(ext->data, ext->size, &info, &detail), RATLS_OK);
+	assert_true(info.has_platform_instance_id);
+	assert_memory_equal(info.platform_instance_id, platform_instance_id, 16);
+	assert_true(info.has_configuration);
+	assert_true(info.dynamic_platform);
+	assert_false(info.cached_keys);
+	assert_true(info.smt_enabled);
+
+	/* An arc added by a later profile version is skipped whatever its type. */
+	append_config_flag(&config, 4, 0x02, 0x05);
+	build_platform_extension(&parts, &config, 16, ext);
+	assert_int_equal(parse_pck_copy(ext->data, ext->size, &info, &detail), RATLS_OK);
+	assert_true(info.smt_enabled);
+
+	build_platform_extension(&parts, &config, 15, ext);
+	expect_pck_error("PlatformInstanceID of 15 bytes", ext, RATLS_ERR_MALFORMED,
+			 "PlatformInstanceID");
+	free(ext);
+	free(parts.ext);
+}
+
+static void test_pck_info_configuration_flags(void **state)
+{
+	static const struct {
+		const char *name;
+		uint8_t tag;
+		uint8_t value;
+		bool twice;
+		const char *field;
+	} cases[] = {
+		{"SMTEnabled as the BER true 0x01", 0x01, 0x01, false, "BOOLEAN"},
+		{"SMTEnabled as INTEGER", 0x02, 0xff, false, "BOOLEAN"},
+		{"SMTEnabled as OCTET STRING", 0x04, 0xff, false, "BOOLEAN"},
+		{"SMTEnabled twice", 0x01, 0xff, true, "twice"},
+	};
+	struct sgx_extension_parts parts;
+	struct der *ext;
+
+	(void)state;
+	load_extension_parts(&parts);
+	ext = calloc(1, sizeof(*ext));
+	assert_non_null(ext);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct der config = {.size = 0};
-		struct der entry = {.size = 0};
-		struct der instance = {.size = 0};
-		struct span entries[7];
-		const uint8_t flag_arcs[3][2] = {{7, 1}, {7, 2}, {7, 3}};
 
-		/*
-		 * Variant 0 is valid (dynamic platform true, cached keys false, SMT
-		 * true). Variant 1 encodes SMT as the BER true 0x01, variant 2 as an
-		 * INTEGER, and variant 3 has a 15-byte PlatformInstanceID.
-		 */
-		der_append_entry(&config, flag_arcs[0], 2, 0x01, &true_der, 1);
-		der_append_entry(&config, flag_arcs[1], 2, 0x01, &false_der, 1);
-		if (variant == 1)
-			der_append_entry(&config, flag_arcs[2], 2, 0x01, &true_ber, 1);
-		else if (variant == 2)
-			der_append_entry(&config, flag_arcs[2], 2, 0x02, &true_ber, 1);
-		else
-			der_append_entry(&config, flag_arcs[2], 2, 0x01, &true_der, 1);
-		der_append_entry(&entry, arc_config, 1, 0x30, config.data, config.size);
-		der_append_entry(&instance, arc_instance, 1, 0x04, instance_id,
-				 variant == 3 ? 15 : 16);
-
-		memcpy(entries, parts.entries, 5 * sizeof(entries[0]));
-		entries[5].p = instance.data;
-		entries[5].n = instance.size;
-		entries[6].p = entry.data;
-		entries[6].n = entry.size;
-		build_extension(entries, 7, ext);
-
-		if (variant == 0) {
-			assert_int_equal(parse_pck_copy(ext->data, ext->size, &info, &detail),
-					 RATLS_OK);
-			assert_true(info.has_platform_instance_id);
-			assert_memory_equal(info.platform_instance_id, instance_id, 16);
-			assert_true(info.has_configuration);
-			assert_true(info.dynamic_platform);
-			assert_false(info.cached_keys);
-			assert_true(info.smt_enabled);
-		} else if (variant == 3) {
-			expect_pck_error("PlatformInstanceID of 15 bytes", ext, RATLS_ERR_MALFORMED,
-					 "PlatformInstanceID");
-		} else {
-			expect_pck_error("configuration flag not a DER BOOLEAN", ext,
-					 RATLS_ERR_MALFORMED, "BOOLEAN");
-		}
+		append_config_flag(&config, 1, 0x01, 0xff);
+		append_config_flag(&config, 2, 0x01, 0x00);
+		append_config_flag(&config, 3, cases[i].tag, cases[i].value);
+		if (cases[i].twice)
+			append_config_flag(&config, 3, 0x01, 0x00);
+		build_platform_extension(&parts, &config, 16, ext);
+		expect_pck_error(cases[i].name, ext, RATLS_ERR_MALFORMED, cases[i].field);
 	}
 	free(ext);
 	free(parts.ext);
@@ -2072,6 +2114,7 @@ int main(void)
 		cmocka_unit_test(test_pck_info_outer_structure),
 		cmocka_unit_test(test_pck_info_cut_inside_entries),
 		cmocka_unit_test(test_pck_info_configuration),
+		cmocka_unit_test(test_pck_info_configuration_flags),
 	};
 
 	return cmocka_run_group_tests_name("quote", tests, NULL, NULL);
