@@ -264,8 +264,18 @@ int ratls_policy_appraise(const struct ratls_policy *policy,
 		return rc;
 	if ((rc = check_debug(policy, report, detail)) != RATLS_OK)
 		return rc;
-	if (report->body_type == RATLS_BODY_SGX_ENCLAVE)
+	if (report->body_type == RATLS_BODY_SGX_ENCLAVE) {
+		bool pinned = policy->mrtd_count > 0;
+
+		for (int i = 0; i < 4; i++)
+			pinned = pinned || policy->rtmr_pinned[i];
+		/* TD measurements cannot be met by an enclave; accepting would ignore the pins. */
+		if (pinned)
+			return ratls_fail(detail, RATLS_ERR_MRTD_NOT_ALLOWED,
+					  "the policy pins TD measurements (MRTD or RTMRs) but the "
+					  "quote is from an SGX enclave, which has none");
 		return RATLS_OK;
+	}
 	if ((rc = check_td_identity(policy, report, detail)) != RATLS_OK)
 		return rc;
 	return check_measurements(policy, report, detail);

@@ -110,7 +110,7 @@ expect_err_lines() {
 	fi
 }
 
-# Maps an error class of cases.tsv to "ERROR_NAME EXIT_STATUS"; empty when unknown.
+# Maps an error class of cases.tsv to "ERROR_NAME EXIT_STATUS", or nothing when unknown.
 error_for_class() {
 	case $1 in
 	collateral-not-yet-valid) echo "RATLS_ERR_COLLATERAL_NOT_YET_VALID 14" ;;
@@ -131,6 +131,7 @@ collateral_args() {
 	TCB_INFO_FILE=
 	TCB_CHAIN_FILE=
 	ROOT_CRL_FILE=
+
 	if [ "$spec" = "-" ]; then
 		return
 	fi
@@ -141,6 +142,7 @@ collateral_args() {
 		return
 		;;
 	esac
+
 	IFS=';' read -r -a pairs <<<"$spec"
 	for pair in "${pairs[@]}"; do
 		key=${pair%%=*}
@@ -198,10 +200,10 @@ check_verify_error() {
 
 	if [ "$input" = "-" ]; then
 		# No quote: the row checks a signed collateral document on its own.
-		local root=()
-		[ -n "$ROOT_CRL_FILE" ] && root=(--root-crl "$ROOT_CRL_FILE")
+		local crl_args=()
+		[ -n "$ROOT_CRL_FILE" ] && crl_args=(--root-crl "$ROOT_CRL_FILE")
 		run collateral check --tcb-info "$TCB_INFO_FILE" --chain "$TCB_CHAIN_FILE" \
-			"${root[@]}" --at "$at"
+			"${crl_args[@]}" --at "$at"
 		expect_rc "$id" "$status"
 		expect_err "$id" "^ratls: collateral check failed: $name: "
 		return
@@ -244,8 +246,8 @@ check_parse_row() {
 }
 
 walk_cases() {
-	local id kind input collateral at expect basis
-	while IFS=$'\t' read -r id kind input collateral at expect basis; do
+	local id kind input collateral at expect _basis
+	while IFS=$'\t' read -r id kind input collateral at expect _basis; do
 		case $id in
 		'#'* | '') continue ;;
 		esac
@@ -314,6 +316,10 @@ check_usage_errors() {
 	run inspect quote -x "$TDX_QUOTE"
 	expect_rc "unknown short option" 2
 	expect_err "unknown short option" "unknown option '-x'"
+
+	run verify quote "$TDX_QUOTE" --collateral "$TDX_BUNDLE" --json=yes
+	expect_rc "value for a flag" 2
+	expect_err "value for a flag" "option '--json' does not take a value"
 
 	run verify quote "$TDX_QUOTE" --collateral
 	expect_rc "option without value" 2

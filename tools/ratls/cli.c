@@ -65,15 +65,25 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-int cli_option_error(const char *command, int opt, char **argv)
+int cli_option_error(const char *command, int opt, char **argv, int optind_before)
 {
-	/* getopt_long has already moved optind past the option it rejected. */
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	/*
+	 * getopt_long moves optind past a rejected long option or the last
+	 * option of a group ("-vx"), but not past one inside a group.
+	 */
+	bool moved = optind > optind_before && optind > 0;
+	const char *arg = moved ? argv[optind - 1] : "";
+	bool long_option = moved && strncmp(arg, "--", 2) == 0;
+	const char *eq = long_option ? strchr(arg, '=') : NULL;
 
 	if (opt == ':')
 		return cli_usage_error(command, "option '%s' requires a value", arg);
-	if (optopt != 0)
-		return cli_usage_error(command, "unknown option '-%c'", optopt);
+	if (!long_option)
+		return cli_usage_error(command, "unknown option '-%c'",
+				       optopt > ' ' && optopt < 127 ? optopt : '?');
+	if (optopt != 0 && eq != NULL)
+		return cli_usage_error(command, "option '%.*s' does not take a value",
+				       (int)(eq - arg), arg);
 	return cli_usage_error(command, "unknown or ambiguous option '%s'", arg);
 }
 
@@ -106,7 +116,7 @@ bool cli_parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
 	char *end = NULL;
 	long long value;
 
-	/* strtoll accepts leading spaces and a '+'; a command-line number should not have them. */
+	/* strtoll accepts leading spaces and a '+', which a command-line number should not have. */
 	if (text == NULL || text[0] == '\0' ||
 	    !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9')))
 		return false;

@@ -33,7 +33,7 @@ struct cli_command {
 	const char *group;
 	const char *name;
 	const char *summary;
-	/* Runs the subcommand on argv[0] = NAME and its options; returns the exit status. */
+	/* Runs the subcommand on argv[0] = NAME and its options. Returns the exit status. */
 	int (*run)(int argc, char **argv);
 	void (*print_help)(FILE *out);
 };
@@ -71,9 +71,10 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 
 /*
  * Turns a getopt_long result of '?' or ':' (opterr = 0, optstring starting
- * with ':') into a usage error for command. Returns CLI_EXIT_USAGE.
+ * with ':') into a usage error for command. optind_before is optind before
+ * that getopt_long call. Returns CLI_EXIT_USAGE.
  */
-int cli_option_error(const char *command, int opt, char **argv);
+int cli_option_error(const char *command, int opt, char **argv, int optind_before);
 
 /* Log callback for ratls_set_log_callback: prints warnings and errors, and more with --verbose. */
 void cli_log_to_stderr(enum ratls_log_level level, const char *message, void *arg);
@@ -98,7 +99,7 @@ int cli_parse_time(const char *text, int64_t *out, struct ratls_detail *detail);
 /* Writes t as "YYYY-MM-DDTHH:MM:SSZ" (UTC), or "invalid time" when out of range. */
 void cli_format_time(int64_t t, char out[CLI_TIME_TEXT_SIZE]);
 
-/* Writes 2 * size lowercase hex digits and a NUL; out_size must be at least 2 * size + 1. */
+/* Writes 2 * size lowercase hex digits and a NUL. out_size must be at least 2 * size + 1. */
 void cli_hex_encode(const uint8_t *data, size_t size, char *out, size_t out_size);
 
 /* True when all size bytes are zero. */

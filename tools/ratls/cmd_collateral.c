@@ -96,7 +96,7 @@ static int set_once(const char **field, const char *value, const char *option)
 	return CLI_EXIT_OK;
 }
 
-static int handle_option(struct check_args *args, int opt, char **argv)
+static int handle_option(struct check_args *args, int opt, char **argv, int optind_before)
 {
 	struct ratls_detail detail = {0};
 
@@ -125,14 +125,14 @@ static int handle_option(struct check_args *args, int opt, char **argv)
 		cli_verbose = true;
 		return CLI_EXIT_OK;
 	default:
-		return cli_option_error(COMMAND, opt, argv);
+		return cli_option_error(COMMAND, opt, argv, optind_before);
 	}
 }
 
 /* Parses argv into *args. Returns -1 to go on, or an exit status (help printed or usage error). */
 static int parse_args(int argc, char **argv, struct check_args *args)
 {
-	int opt, status;
+	int opt, status, optind_before = optind;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1) {
@@ -140,8 +140,9 @@ static int parse_args(int argc, char **argv, struct check_args *args)
 			print_help(stdout);
 			return CLI_EXIT_OK;
 		}
-		if ((status = handle_option(args, opt, argv)) != CLI_EXIT_OK)
+		if ((status = handle_option(args, opt, argv, optind_before)) != CLI_EXIT_OK)
 			return status;
+		optind_before = optind;
 	}
 
 	if (optind < argc)

@@ -40,7 +40,7 @@ static int run(int argc, char **argv)
 	enum cli_quote_encoding encoding = CLI_ENCODING_BINARY;
 	struct ratls_quote parsed;
 	const char *path;
-	int opt, rc;
+	int opt, rc, optind_before = optind;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -49,7 +49,7 @@ static int run(int argc, char **argv)
 			print_help(stdout);
 			return CLI_EXIT_OK;
 		default:
-			return cli_option_error(COMMAND, opt, argv);
+			return cli_option_error(COMMAND, opt, argv, optind_before);
 		}
 	}
 	if (optind >= argc)

@@ -71,7 +71,7 @@ struct piece_option {
 	int slot;
 };
 
-/* In the order they are applied; --chain comes before the specific chains so those win. */
+/* In the order they are applied. --chain comes before the specific chains, so those win. */
 static const struct piece_option piece_options[] = {
 	{OPT_TCB_INFO, "--tcb-info", CLI_PIECE_TCB_INFO, 0},
 	{OPT_QE_IDENTITY, "--qe-identity", CLI_PIECE_QE_IDENTITY, 0},
@@ -222,8 +222,8 @@ static int parse_allow_tcb(struct verify_args *args, const char *value)
 	return CLI_EXIT_OK;
 }
 
-/* Handles one option; returns CLI_EXIT_OK to go on, or an exit status. */
-static int handle_option(struct verify_args *args, int opt, char **argv)
+/* Handles one option. Returns CLI_EXIT_OK to go on, or an exit status. */
+static int handle_option(struct verify_args *args, int opt, char **argv, int optind_before)
 {
 	struct ratls_detail detail = {0};
 
@@ -271,7 +271,7 @@ static int handle_option(struct verify_args *args, int opt, char **argv)
 		cli_verbose = true;
 		return CLI_EXIT_OK;
 	default:
-		return cli_option_error(COMMAND, opt, argv);
+		return cli_option_error(COMMAND, opt, argv, optind_before);
 	}
 }
 
@@ -279,7 +279,7 @@ static int handle_option(struct verify_args *args, int opt, char **argv)
 static int parse_args(int argc, char **argv, struct verify_args *args)
 {
 	bool any_piece = false;
-	int opt, status;
+	int opt, status, optind_before = optind;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1) {
@@ -287,8 +287,9 @@ static int parse_args(int argc, char **argv, struct verify_args *args)
 			print_help(stdout);
 			return CLI_EXIT_OK;
 		}
-		if ((status = handle_option(args, opt, argv)) != CLI_EXIT_OK)
+		if ((status = handle_option(args, opt, argv, optind_before)) != CLI_EXIT_OK)
 			return status;
+		optind_before = optind;
 	}
 
 	if (optind >= argc)
@@ -333,7 +334,7 @@ static void warn_weakening_options(const struct verify_args *args)
 	}
 }
 
-/* Builds the policy; a value the library rejects is a usage error. */
+/* Builds the policy. A value the library rejects is a usage error. */
 static int build_policy(const struct verify_args *args, struct ratls_policy **out)
 {
 	struct ratls_detail detail = {0};
@@ -402,7 +403,7 @@ static int load_collateral(const struct verify_args *args, struct ratls_collater
 
 /*
  * The library's policy checks MRTD and RTMR pins on TD reports only, so pins
- * given for an SGX quote would pass unchecked; reject them instead.
+ * given for an SGX quote would pass unchecked. They are rejected instead.
  */
 static int check_pins_apply(const struct verify_args *args,
 			    const struct ratls_verified_report *report, struct ratls_detail *detail)

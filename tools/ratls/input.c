@@ -3,7 +3,7 @@
  * base64 text) and certificates (DER or PEM).
  *
  * NOTE: the hex and base64 decoders here exist because the library does not
- * export its own and the tool links no other codec; the library re-checks
+ * export its own and the tool links no other codec. The library re-checks
  * every decoded quote and certificate, so a decoding slip can only make a
  * valid input fail, never let an invalid one through.
  */
@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "input.h"
 
-/* First allocation when reading a file; it doubles up to the file's limit. */
+/* First allocation when reading a file. It doubles up to the file's limit. */
 #define READ_CHUNK_SIZE (64 * 1024)
 
 #define PEM_CERT_BEGIN "-----BEGIN CERTIFICATE-----"
@@ -273,7 +273,7 @@ static int decode_hex(const uint8_t *data, size_t size, const char *path, struct
 	return RATLS_OK;
 }
 
-/* Decodes standard base64; padding is optional, '=' may appear only at the end. */
+/* Decodes standard base64. Padding is optional, and '=' may appear only at the end. */
 static int decode_base64(const uint8_t *data, size_t size, const char *path, struct cli_buffer *out,
 			 struct ratls_detail *detail)
 {
@@ -436,7 +436,7 @@ int cli_load_quote(const char *path, struct cli_buffer *quote, enum cli_quote_en
 	return rc;
 }
 
-/* Finds needle in data[from, size); returns its offset or size when absent. */
+/* Finds needle in data[from, size). Returns its offset, or size when absent. */
 static size_t find_text(const uint8_t *data, size_t size, size_t from, const char *needle)
 {
 	size_t n = strlen(needle);
@@ -457,7 +457,7 @@ int cli_decode_certificate(const struct cli_buffer *raw, const char *path, struc
 	der->data = NULL;
 	der->size = 0;
 
-	/* DER starts with a SEQUENCE tag; PEM is text. */
+	/* DER starts with a SEQUENCE tag, and PEM is text. */
 	if (raw->size > 0 && raw->data[0] == 0x30) {
 		if ((rc = buffer_alloc(der, raw->size, detail)) != RATLS_OK)
 			return rc;

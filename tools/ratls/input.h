@@ -13,9 +13,10 @@
 #include "ratls/quote.h"
 
 /*
- * Largest quote file read: a RATLS_QUOTE_MAX_SIZE quote as hex text with a
- * separator after every byte takes three characters per byte; four leaves
- * room for line breaks. The decoded quote must still fit RATLS_QUOTE_MAX_SIZE.
+ * Largest quote file read. Hex text with a separator after every byte takes
+ * three characters per byte, so four per byte of a RATLS_QUOTE_MAX_SIZE
+ * quote leaves room for line breaks. The decoded quote must still fit
+ * RATLS_QUOTE_MAX_SIZE.
  */
 #define CLI_QUOTE_FILE_MAX_SIZE (4 * RATLS_QUOTE_MAX_SIZE)
 
@@ -52,7 +53,7 @@ void cli_buffer_free(struct cli_buffer *buffer);
 int cli_read_file(const char *path, size_t max_size, const char *what, struct cli_buffer *out,
 		  struct ratls_detail *detail);
 
-/* How a quote file was encoded. */
+/* Encoding of a quote file. */
 enum cli_quote_encoding { CLI_ENCODING_BINARY, CLI_ENCODING_HEX, CLI_ENCODING_BASE64 };
 
 /* Returns "binary", "hex" or "base64". */
@@ -62,7 +63,7 @@ const char *cli_quote_encoding_name(enum cli_quote_encoding encoding);
  * Decodes a quote file: binary (detected by a little-endian version 3, 4 or
  * 5 in its first two bytes, or by bytes that are not text), hex text
  * (optional "0x", whitespace anywhere) or base64 text (whitespace anywhere).
- * On success *out holds the binary quote, at most RATLS_QUOTE_MAX_SIZE
+ * On success *out contains the binary quote, at most RATLS_QUOTE_MAX_SIZE
  * bytes. path is used in messages only.
  */
 int cli_decode_quote(const struct cli_buffer *raw, const char *path, struct cli_buffer *out,

@@ -20,12 +20,12 @@ struct cli_verify_result {
 	int64_t at; /* verification time, Unix seconds */
 	int code;   /* RATLS_OK or the first failure */
 	const struct ratls_detail *detail;
-	/* The verified report; NULL when DCAP verification itself failed. */
+	/* The verified report, or NULL when DCAP verification itself failed. */
 	const struct ratls_verified_report *report;
 	bool trailing_all_zero;
 };
 
-/* Names used in both output forms; each returns a fixed string, never NULL. */
+/* Names used in both output forms. Each returns a fixed string, never NULL. */
 const char *cli_tee_type_name(uint32_t tee_type);
 const char *cli_body_type_name(uint16_t body_type);
 const char *cli_body_type_title(uint16_t body_type);

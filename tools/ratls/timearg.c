@@ -3,7 +3,7 @@
  * collateral writes them) or Unix seconds, always UTC.
  *
  * NOTE: the library parses RFC 3339 internally but does not export it, so
- * the tool has its own parser; both accept the same form.
+ * the tool has its own parser for the same form.
  */
 #include <string.h>
 #include <time.h>
@@ -13,7 +13,7 @@
 /* 9999-12-31T23:59:59Z: later times have no RFC 3339 form. */
 #define CLI_TIME_MAX INT64_C(253402300799)
 
-/* Reads exactly n decimal digits at text; returns false on anything else. */
+/* Reads exactly n decimal digits at text. Returns false on anything else. */
 static bool read_digits(const char *text, size_t n, int *out)
 {
 	int value = 0;
@@ -111,7 +111,7 @@ static bool parse_rfc3339(const char *text, int64_t *out)
 	tm.tm_hour = hour;
 	tm.tm_min = minute;
 	tm.tm_sec = second;
-	/* timegm (glibc, the BSDs) is the UTC inverse of gmtime; the fields are checked above. */
+	/* timegm (glibc, the BSDs) is the UTC inverse of gmtime. The fields are checked above. */
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return false;
