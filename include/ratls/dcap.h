@@ -122,8 +122,9 @@ struct ratls_verified_report {
  *
  * On success fills *report. On failure returns the first failing check's
  * code with the specifics in detail (which may be NULL), and *report is
- * unspecified. Statuses other than UpToDate are a success here; the policy
- * decides which are acceptable (Revoked never is).
+ * unspecified, except for RATLS_ERR_TCB_REVOKED: a Revoked TCB fails here
+ * with the report filled in. Other statuses are a success here; the policy
+ * decides which are acceptable.
  */
 RATLS_EXPORT RATLS_MUST_CHECK int ratls_dcap_verify(const uint8_t *quote, size_t quote_size,
 						    const struct ratls_collateral *collateral,

@@ -4,7 +4,8 @@
  * Defaults (a policy fresh from ratls_policy_new): any MRTD (with a warning
  * on every appraisal, since that accepts any TD image), no RTMR pins, debug
  * TDs and enclaves rejected, TCB statuses UpToDate and SWHardeningNeeded
- * accepted, MR_SIGNER_SEAM and MR_SERVICETD required to be zero. Revoked is
+ * accepted, SEPT_VE_DISABLE required and reserved TD attribute bits
+ * rejected, MR_SIGNER_SEAM and MR_SERVICETD required to be zero. Revoked is
  * never accepted.
  */
 #ifndef RATLS_POLICY_H
@@ -64,7 +65,7 @@ RATLS_EXPORT void ratls_policy_set_allow_service_td(struct ratls_policy *policy,
 /*
  * Appraises a verified report. Returns RATLS_OK or the first failing rule:
  * RATLS_ERR_TCB_REVOKED, RATLS_ERR_TCB_STATUS, RATLS_ERR_DEBUG,
- * RATLS_ERR_SEAM_SIGNER, RATLS_ERR_SERVICE_TD, RATLS_ERR_MRTD_NOT_ALLOWED or
+ * RATLS_ERR_TD_ATTRIBUTES, RATLS_ERR_SEAM_SIGNER, RATLS_ERR_SERVICE_TD, RATLS_ERR_MRTD_NOT_ALLOWED or
  * RATLS_ERR_MEASUREMENT_MISMATCH, with the value seen and the fix in detail.
  * A NULL policy means the defaults.
  */

@@ -230,7 +230,9 @@ static int check_tdx_module(const struct ratls_tcb_eval_input *in,
 				  expected);
 	}
 	for (int i = 0; i < 8; i++) {
-		if ((td->seam_attributes[i] & mask[i]) != (attributes[i] & mask[i])) {
+		/* Bits outside the mask must be clear as well, as Intel's QVL requires. */
+		if ((td->seam_attributes[i] & mask[i]) != (attributes[i] & mask[i]) ||
+		    (td->seam_attributes[i] & ~mask[i]) != 0) {
 			ratls_hex_encode(td->seam_attributes, 8, seen);
 			ratls_hex_encode(attributes, 8, expected);
 			return ratls_fail(detail, RATLS_ERR_TDX_MODULE_MISMATCH,

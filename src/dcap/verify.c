@@ -868,6 +868,20 @@ int ratls_dcap_context_verify(const struct ratls_dcap_context *ctx, const uint8_
 	snprintf(report->valid_until_source, sizeof(report->valid_until_source), "%s",
 		 window.until_source);
 	report->custom_root = ctx->anchor.custom;
+
+	/* The report stays filled in so the caller can show which part is revoked. */
+	if (report->status == RATLS_TCB_REVOKED) {
+		rc = ratls_fail(detail, RATLS_ERR_TCB_REVOKED,
+				"TCB status is Revoked (platform %s, QE %s%s%s); the platform's keys "
+				"are no longer trusted",
+				ratls_tcb_status_name(report->platform_status),
+				ratls_tcb_status_name(report->qe_status),
+				report->has_module_status ? ", TDX module " : "",
+				report->has_module_status
+					? ratls_tcb_status_name(report->module_status)
+					: "");
+		goto out;
+	}
 	rc = RATLS_OK;
 
 out:

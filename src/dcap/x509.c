@@ -378,6 +378,12 @@ int ratls_anchor_init(struct ratls_anchor *anchor, const struct ratls_dcap_optio
 		if (rc != RATLS_OK)
 			return rc;
 		anchor->custom = true;
+		if (X509_verify(anchor->cert, X509_get0_pubkey(anchor->cert)) != 1) {
+			rc = ratls_fail_ossl(detail, RATLS_ERR_UNTRUSTED_ROOT,
+					     "trust root is not self-signed by its own key; pass the "
+					     "root CA certificate itself");
+			goto out;
+		}
 	} else {
 		int n = chain != NULL ? sk_X509_num(chain) : 0;
 		bool self_signature_needed = true;

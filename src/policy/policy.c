@@ -185,6 +185,31 @@ static int check_debug(const struct ratls_policy *p, const struct ratls_verified
 	return RATLS_OK;
 }
 
+/*
+ * TD attributes other than DEBUG: SEPT_VE_DISABLE (bit 28) must be set, or
+ * the host can inject #VE exceptions through EPT violations; the reserved
+ * bits 7:1, 27:8, 29 and 62:32 must be clear. PKS (30), KL (31) and
+ * PERFMON (63) are allowed. Bit numbers follow Intel's TDX module
+ * specification of TDINFO_STRUCT.ATTRIBUTES.
+ */
+static int check_td_attributes(const struct ratls_verified_report *r, struct ratls_detail *detail)
+{
+	const uint8_t *a = r->td.td_attributes;
+	char hex[17];
+
+	ratls_hex_encode(a, 8, hex);
+	if (!(a[3] & 0x10))
+		return ratls_fail(detail, RATLS_ERR_TD_ATTRIBUTES,
+				  "TD attributes %s have SEPT_VE_DISABLE (bit 28) clear, so the host "
+				  "can inject #VE exceptions; launch the TD with sept-ve-disable",
+				  hex);
+	if ((a[0] & 0xfe) || a[1] || a[2] || (a[3] & 0x2f) || a[4] || a[5] || a[6] ||
+	    (a[7] & 0x7f))
+		return ratls_fail(detail, RATLS_ERR_TD_ATTRIBUTES,
+				  "TD attributes %s set reserved bits (7:1, 27:8, 29 or 62:32)", hex);
+	return RATLS_OK;
+}
+
 static int check_td_identity(const struct ratls_policy *p, const struct ratls_verified_report *r,
 			     struct ratls_detail *detail)
 {
@@ -274,8 +299,14 @@ int ratls_policy_appraise(const struct ratls_policy *policy,
 			return ratls_fail(detail, RATLS_ERR_MRTD_NOT_ALLOWED,
 					  "the policy pins TD measurements (MRTD or RTMRs) but the "
 					  "quote is from an SGX enclave, which has none");
+		/* TODO: pins for MRENCLAVE, MRSIGNER and ISVPRODID; until then the caller checks them. */
+		ratls_log(RATLS_LOG_WARNING,
+			  "the policy pins no enclave identity, so any SGX enclave is accepted; "
+			  "check MRENCLAVE and MRSIGNER in the report");
 		return RATLS_OK;
 	}
+	if ((rc = check_td_attributes(report, detail)) != RATLS_OK)
+		return rc;
 	if ((rc = check_td_identity(policy, report, detail)) != RATLS_OK)
 		return rc;
 	return check_measurements(policy, report, detail);

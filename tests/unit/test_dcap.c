@@ -1556,9 +1556,7 @@ static void collateral_tcb_chain_roots(void **state)
 static void options_trust_root(void **state)
 {
 	struct loaded l;
-	X509 *intel;
-	X509 *foreign = make_foreign_root(NULL);
-	X509 *lookalike;
+	X509 *intel, *foreign, *lookalike;
 	struct buffer der;
 	struct ratls_dcap_options options = {0};
 	struct ratls_verified_report report;
@@ -1567,6 +1565,7 @@ static void options_trust_root(void **state)
 	(void)state;
 	load_sample(&tdx_sample, &l);
 	intel = intel_root();
+	foreign = make_foreign_root(NULL);
 	lookalike = make_foreign_root(X509_get_subject_name(intel));
 
 	der = cert_der(intel);
@@ -1638,14 +1637,18 @@ static void options_trust_root(void **state)
 static void check_signed_json_roots(void **state)
 {
 	struct loaded l;
-	X509 *foreign = make_foreign_root(NULL);
-	struct buffer der = cert_der(foreign);
-	struct ratls_dcap_options options = {der.data, der.size};
+	X509 *foreign;
+	struct buffer der;
+	struct ratls_dcap_options options;
 	struct ratls_detail detail = {0};
 	int rc;
 
 	(void)state;
 	load_sample(&tdx_sample, &l);
+	foreign = make_foreign_root(NULL);
+	der = cert_der(foreign);
+	options.trust_root_der = der.data;
+	options.trust_root_der_size = der.size;
 
 	rc = ratls_dcap_check_signed_json(&l.coll->tcb_info, NULL, l.coll->tcb_info_chain,
 					  l.coll->root_crl, l.coll->root_crl_size, l.sample->at,
@@ -2261,11 +2264,11 @@ static void tcb_module_signer_and_attributes(void **state)
 	fx.info.tdx_module_mrsigner[0] = 0x77;
 	expect_eval_ok(&fx, &report);
 
-	/* SEAM attributes count only under the mask. */
+	/* SEAM attributes match under the mask, and bits outside it must be clear. */
 	fixture_init(&fx);
 	fx.modules[0].attributes_mask[3] = 0xf0;
 	fx.td_body[112 + 3] = 0x0f;
-	expect_eval_ok(&fx, &report);
+	expect_eval_failure(&fx, RATLS_ERR_TDX_MODULE_MISMATCH, "SEAM attributes");
 	fx.td_body[112 + 3] = 0x10;
 	expect_eval_failure(&fx, RATLS_ERR_TDX_MODULE_MISMATCH, "SEAM attributes");
 	fx.modules[0].attributes[3] = 0x10;
@@ -2286,6 +2289,9 @@ static void tcb_module_signer_and_attributes(void **state)
 	fx.td_body[112] = 0x01;
 	expect_eval_failure(&fx, RATLS_ERR_TDX_MODULE_MISMATCH, "SEAM attributes");
 	fx.info.tdx_module_attributes_mask[0] = 0xfe;
+	expect_eval_failure(&fx, RATLS_ERR_TDX_MODULE_MISMATCH, "SEAM attributes");
+	fx.info.tdx_module_attributes[0] = 0x01;
+	fx.info.tdx_module_attributes_mask[0] = 0xff;
 	expect_eval_ok(&fx, &report);
 }
 
