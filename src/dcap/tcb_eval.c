@@ -76,13 +76,15 @@ static int add_advisories(struct ratls_verified_report *report,
 	return RATLS_OK;
 }
 
-/* First ISV level (levels are listed highest first) that svn meets. */
+/*
+ * Returns the highest ISV level at or below svn, which is the first match in
+ * Intel's order (ISVSVN descending) whatever order the document lists.
+ */
 static const struct ratls_isv_level *match_isv_level(const struct ratls_isv_level *levels,
 						     size_t count, uint16_t svn)
 {
 	const struct ratls_isv_level *best = NULL;
 
-	/* Intel sorts by ISVSVN descending; pick the highest level at or below svn. */
 	for (size_t i = 0; i < count; i++) {
 		if (levels[i].isv_svn <= svn && (best == NULL || levels[i].isv_svn > best->isv_svn))
 			best = &levels[i];

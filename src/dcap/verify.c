@@ -41,10 +41,10 @@ struct verified_ca {
 
 /*
  * PCK chains already verified with this context, keyed by the SHA-256 of the
- * chain's PEM text. A platform presents the same chain in every quote, and
- * the verdict on it depends only on its bytes and on the context's CRLs and
- * anchor, which never change; time is still checked on every call against
- * the stored window.
+ * chain's PEM text. A platform presents the same chain in every quote. The
+ * verdict on a chain depends only on its bytes and on the context's CRLs and
+ * anchor, which never change. Time is still checked on every call against the
+ * stored window.
  */
 #define RATLS_PCK_CACHE_SIZE 32
 

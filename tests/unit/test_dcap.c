@@ -1,11 +1,10 @@
 /*
- * Tests of DCAP verification: every rule of ratls_dcap_verify on the real
- * TDX v4 and SGX v3 samples with exactly one input changed, the edges of the
- * validity window, the prepared context, and the TCB evaluation rules of
- * tcb_eval.c on hand-built TCB infos, QE identities and quotes (Intel's
- * collateral cannot be re-signed, so those rules are reached through the
- * internal API). Tests that read the corpus skip when $RATLS_CORPUS_DIR is
- * not set or not present.
+ * Tests of DCAP verification. Every rule of ratls_dcap_verify runs on the
+ * real TDX v4 and SGX v3 samples with exactly one input changed, and so do the
+ * edges of the validity window and the prepared context. Intel's collateral
+ * cannot be re-signed, so the TCB evaluation rules of tcb_eval.c run through
+ * the internal API on hand-built TCB infos, QE identities and quotes. Tests
+ * that read the corpus skip when $RATLS_CORPUS_DIR is not set or not present.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -440,12 +439,13 @@ static X509 *make_foreign_root(const X509_NAME *subject)
 	if (subject != NULL) {
 		name = X509_NAME_dup(subject);
 	} else {
+		const unsigned char *cn = (const unsigned char *)"ratls test root";
+		int added;
+
 		name = X509_NAME_new();
 		assert_non_null(name);
-		assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-							    (const unsigned char *)"ratls test root",
-							    -1, -1, 0),
-				 1);
+		added = X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, cn, -1, -1, 0);
+		assert_int_equal(added, 1);
 	}
 	assert_non_null(name);
 	assert_int_equal(X509_set_subject_name(cert, name), 1);
@@ -582,8 +582,8 @@ static void quote_flip_signed_body(void **state)
 							   : l.parsed.sgx.report_data;
 		measurement = ratls_quote_is_td(&l.parsed) ? l.parsed.td.mr_td
 							   : l.parsed.sgx.mr_enclave;
-		expect_quote_flip(&l, offset_in_quote(&l, report_data), 0, RATLS_ERR_QUOTE_SIGNATURE,
-				  "quote signature");
+		expect_quote_flip(&l, offset_in_quote(&l, report_data), 0,
+				  RATLS_ERR_QUOTE_SIGNATURE, "quote signature");
 		expect_quote_flip(&l, offset_in_quote(&l, measurement) + 15, 7,
 				  RATLS_ERR_QUOTE_SIGNATURE, "quote signature");
 		/* The header's user data (QE ID) and reserved SVN fields are signed too. */
@@ -754,7 +754,8 @@ static void quote_header_version(void **state)
 		int rc;
 
 		put_u16le(quote, 4);
-		rc = verify_quote(quote, l.quote.size, l.coll, l.sample->at, NULL, &report, &detail);
+		rc = verify_quote(quote, l.quote.size, l.coll, l.sample->at, NULL, &report,
+				  &detail);
 		assert_int_not_equal(rc, RATLS_OK);
 		assert_int_equal(ratls_error_class(rc), RATLS_CLASS_MALFORMED);
 		assert_int_equal(detail.code, rc);
@@ -771,7 +772,7 @@ static void quote_header_key_type(void **state)
 		struct loaded l;
 
 		load_sample(samples[i], &l);
-		/* Type 3 is ECDSA-384 with P-384, which Intel's QE never produces. */
+		/* Type 3 (ECDSA-384 with P-384) is in Intel's format, but ratls reads only 2. */
 		expect_header_field(&l, 2, 3, 2, RATLS_ERR_UNSUPPORTED_KEY_TYPE, "key type 3");
 		expect_header_field(&l, 2, 0, 2, RATLS_ERR_UNSUPPORTED_KEY_TYPE, "key type 0");
 		expect_header_field(&l, 2, 0x0102, 2, RATLS_ERR_UNSUPPORTED_KEY_TYPE,
@@ -877,7 +878,8 @@ static void quote_every_byte_flip(void **state)
 				quote[off] ^= mask;
 				if (regions[r].code == RATLS_OK) {
 					expect_ok(rc, &detail);
-					assert_int_equal(report.trailing_size, l.parsed.trailing_size);
+					assert_int_equal(report.trailing_size,
+							 l.parsed.trailing_size);
 					continue;
 				}
 				if (rc == RATLS_OK ||
@@ -1015,8 +1017,10 @@ static void quote_pem_ca_signature(void **state)
 }
 
 /*
- * The quote's own copy of the root certificate is not used: trust comes from
- * the pinned Intel root, so a changed signature on that copy changes nothing.
+ * Trust comes from the pinned Intel root, so a changed signature on the
+ * quote's own copy of the root changes nothing. The result is the same with
+ * the PCK CRL issuer chain (the quote's PCK CA is matched by digest) and
+ * without it (path validation finds the anchor first).
  */
 static void quote_pem_root_copy_unused(void **state)
 {
@@ -1027,6 +1031,9 @@ static void quote_pem_root_copy_unused(void **state)
 
 		load_sample(samples[i], &l);
 		root = quote_chain_der(&l, 2);
+		expect_pem_flip(&l, 2, root.size - 2, 7, RATLS_OK, NULL);
+		free(l.coll->pck_crl_chain);
+		l.coll->pck_crl_chain = NULL;
 		expect_pem_flip(&l, 2, root.size - 2, 7, RATLS_OK, NULL);
 		free(root.data);
 		unload_sample(&l);
@@ -1136,8 +1143,8 @@ static void quote_pem_text_damaged(void **state)
 		 * certificate. It is issued by the root, not by the PCK CRL's
 		 * issuer, so the CRL no longer matches.
 		 */
-		expect_pem_text_edit(&l, 0, "-----BEGIN", "-----BEGXN", RATLS_ERR_COLLATERAL_MISMATCH,
-				     "PCK CRL is issued by");
+		expect_pem_text_edit(&l, 0, "-----BEGIN", "-----BEGXN",
+				     RATLS_ERR_COLLATERAL_MISMATCH, "PCK CRL is issued by");
 		unload_sample(&l);
 	}
 }
@@ -1366,8 +1373,8 @@ static void collateral_without_pck_crl_chain(void **state)
 		struct ratls_detail detail;
 
 		load_sample(samples[i], &l);
-		expect_ok(verify_quote(l.quote.data, l.quote.size, l.coll, l.sample->at, NULL, &with,
-				       &detail),
+		expect_ok(verify_quote(l.quote.data, l.quote.size, l.coll, l.sample->at, NULL,
+				       &with, &detail),
 			  &detail);
 		free(l.coll->pck_crl_chain);
 		l.coll->pck_crl_chain = NULL;
@@ -1455,7 +1462,8 @@ static void collateral_crl_damaged(void **state)
 
 		load_sample(samples[i], &l);
 		l.coll->root_crl_size--;
-		expect_collateral(&l, l.coll, RATLS_ERR_CRL_INVALID, "root CA CRL is not a DER CRL");
+		expect_collateral(&l, l.coll, RATLS_ERR_CRL_INVALID,
+				  "root CA CRL is not a DER CRL");
 		l.coll->root_crl_size++;
 
 		/* One byte after the CRL. */
@@ -1508,19 +1516,22 @@ static void collateral_tcb_chain_roots(void **state)
 		/* Signing certificate only: the pinned root is nowhere. */
 		free(l.coll->tcb_info_chain);
 		l.coll->tcb_info_chain = copy_text(signing);
-		expect_collateral(&l, l.coll, RATLS_ERR_UNTRUSTED_ROOT, "pinned Intel SGX Root CA key");
+		expect_collateral(&l, l.coll, RATLS_ERR_UNTRUSTED_ROOT,
+				  "pinned Intel SGX Root CA key");
 
 		/* A self-signed root of another name, then one named like Intel's. */
 		root_pem = cert_pem(foreign);
 		free(l.coll->tcb_info_chain);
 		l.coll->tcb_info_chain = concat_text(signing, root_pem);
-		expect_collateral(&l, l.coll, RATLS_ERR_UNTRUSTED_ROOT, "pinned Intel SGX Root CA key");
+		expect_collateral(&l, l.coll, RATLS_ERR_UNTRUSTED_ROOT,
+				  "pinned Intel SGX Root CA key");
 		free(root_pem);
 
 		root_pem = cert_pem(lookalike);
 		free(l.coll->tcb_info_chain);
 		l.coll->tcb_info_chain = concat_text(signing, root_pem);
-		expect_collateral(&l, l.coll, RATLS_ERR_UNTRUSTED_ROOT, "pinned Intel SGX Root CA key");
+		expect_collateral(&l, l.coll, RATLS_ERR_UNTRUSTED_ROOT,
+				  "pinned Intel SGX Root CA key");
 		free(root_pem);
 		free(signing);
 		unload_sample(&l);
@@ -1549,8 +1560,8 @@ static void collateral_tcb_chain_roots(void **state)
 
 /*
  * A caller-supplied root replaces the pinned Intel root. Intel's own root
- * passed that way verifies (and warns); a foreign root first meets the root
- * CA CRL, which it did not issue (another name) or did not sign (Intel's
+ * passed that way verifies, with a warning. A foreign root fails first at the
+ * root CA CRL, which it did not issue (another name) or did not sign (Intel's
  * name), so the failure is reported there and not on a chain.
  */
 static void options_trust_root(void **state)
@@ -1585,7 +1596,8 @@ static void options_trust_root(void **state)
 	options.trust_root_der = der.data;
 	options.trust_root_der_size = der.size;
 	expect_verify(l.quote.data, l.quote.size, l.coll, l.sample->at, &options,
-		      RATLS_ERR_COLLATERAL_MISMATCH, "root CA CRL is not issued by the trusted root");
+		      RATLS_ERR_COLLATERAL_MISMATCH,
+		      "root CA CRL is not issued by the trusted root");
 	free(der.data);
 
 	der = cert_der(lookalike);
@@ -1784,8 +1796,8 @@ static void context_matches_one_shot(void **state)
 		int64_t from = 0, until = 0;
 
 		load_sample(samples[i], &l);
-		expect_ok(verify_quote(l.quote.data, l.quote.size, l.coll, l.sample->at, NULL, &once,
-				       &detail),
+		expect_ok(verify_quote(l.quote.data, l.quote.size, l.coll, l.sample->at, NULL,
+				       &once, &detail),
 			  &detail);
 		expect_ok(ratls_dcap_context_new(l.coll, NULL, &ctx, &detail), &detail);
 
@@ -1877,8 +1889,8 @@ static void context_rejects_null_arguments(void **state)
 						 &detail),
 		       &detail, RATLS_ERR_INVALID_ARGUMENT, NULL);
 	memset(&detail, 0, sizeof(detail));
-	expect_failure(ratls_dcap_context_verify(ctx, l.quote.data, l.quote.size, l.sample->at, NULL,
-						 &detail),
+	expect_failure(ratls_dcap_context_verify(ctx, l.quote.data, l.quote.size, l.sample->at,
+						 NULL, &detail),
 		       &detail, RATLS_ERR_INVALID_ARGUMENT, NULL);
 
 	/* A NULL detail is allowed; the code alone comes back. */
@@ -1993,7 +2005,7 @@ static void fixture_init(struct eval_fixture *fx)
 	fx->quote.td.td_attributes = fx->td_body + 120;
 
 	memset(fx->qe_raw + 128, 0xdc, 32);
-	fx->qe_raw[48] = 0x15; /* INIT, MODE64BIT and PROVISIONKEY, as real QEs have */
+	fx->qe_raw[48] = 0x15; /* INIT, MODE64BIT and PROVISIONKEY, as in both samples' QEs */
 	fx->quote.has_qe_report = true;
 	fx->quote.qe_report.raw = fx->qe_raw;
 	fx->quote.qe_report.cpu_svn = fx->qe_raw;

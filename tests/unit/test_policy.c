@@ -1,9 +1,9 @@
 /*
- * Tests of the appraisal policy: every rule of ratls_policy_appraise on
+ * Tests of the appraisal policy. Every rule of ratls_policy_appraise runs on
  * reports that ratls_dcap_verify produced from the real TDX v4 and SGX v3
- * samples, with one field of a copied report changed where a rule needs an
- * input the samples do not have. The tests skip when $RATLS_CORPUS_DIR is not
- * set or not present.
+ * samples. Where a rule needs an input the samples lack, one field of a copied
+ * report is changed. Tests skip when $RATLS_CORPUS_DIR is not set or not
+ * present.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -576,6 +576,7 @@ static void allow_tcb_status_rejects_revoked(void **state)
 	struct ratls_verified_report tdx, sgx;
 	struct ratls_detail detail = {0};
 	struct ratls_policy *policy;
+	int rc;
 
 	(void)state;
 	tdx_report(&tdx);
@@ -584,9 +585,8 @@ static void allow_tcb_status_rejects_revoked(void **state)
 
 	expect_setter_failure(ratls_policy_allow_tcb_status(policy, RATLS_TCB_REVOKED, &detail),
 			      &detail, RATLS_ERR_POLICY_INVALID, "Revoked can never be accepted");
-	expect_setter_failure(ratls_policy_allow_tcb_status(
-				      policy, (enum ratls_tcb_status)RATLS_TCB_STATUS_COUNT, &detail),
-			      &detail, RATLS_ERR_POLICY_INVALID, "unknown");
+	rc = ratls_policy_allow_tcb_status(policy, RATLS_TCB_STATUS_COUNT, &detail);
+	expect_setter_failure(rc, &detail, RATLS_ERR_POLICY_INVALID, "unknown");
 	expect_setter_failure(ratls_policy_allow_tcb_status(policy, (enum ratls_tcb_status)-1,
 							    &detail),
 			      &detail, RATLS_ERR_POLICY_INVALID, "unknown");
@@ -739,7 +739,7 @@ static void appraise_service_td(void **state)
 	assert_false(report.td.has_td15);
 	policy = new_policy();
 
-	/* A TD 1.0 report has no MR_SERVICETD: whatever the field holds is ignored. */
+	/* A TD 1.0 report has no MR_SERVICETD, so the field's content is ignored. */
 	td15 = report;
 	td15.td.mr_servicetd[0] = 0x01;
 	expect_appraise_ok(policy, &td15);
