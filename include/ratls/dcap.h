@@ -105,7 +105,7 @@ struct ratls_verified_report {
 	/* QE. */
 	uint16_t qe_isv_svn;
 
-	/* Validity of everything used: the report holds in [valid_from, valid_until]. */
+	/* Validity of everything used: the report is valid in [valid_from, valid_until]. */
 	int64_t valid_from;
 	int64_t valid_until;
 	char valid_until_source[64];      /* what expires first ("PCK CRL nextUpdate") */

@@ -94,7 +94,7 @@ enum ratls_status {
 	RATLS_ERR_END_ = 150
 };
 
-/* What the user must do about a failure. */
+/* Failure classes, each mapped to what the user must do. */
 enum ratls_error_class {
 	RATLS_CLASS_OK = 0,
 	RATLS_CLASS_USAGE = 1,       /* bad arguments, out of memory, I/O */

@@ -125,7 +125,7 @@ int ratls_qe_identity_check(const struct ratls_tcb_eval_input *in,
 					  seen, expected, i);
 		}
 	}
-	/* A debuggable QE could forge any report, whatever the identity's mask says. */
+	/* A debuggable QE could forge any report, whatever mask the identity specifies. */
 	if (rep->attributes[0] & 0x02)
 		return ratls_fail(detail, RATLS_ERR_QE_IDENTITY_MISMATCH,
 				  "the quoting enclave runs in debug mode (ATTRIBUTES.DEBUG set)");

@@ -267,7 +267,7 @@ void ratls_cert_pool_cleanup(struct ratls_cert_pool *pool)
 	pool->count = 0;
 }
 
-/* Returns a new reference to the certificate with this DER, decoding it at most once. */
+/* Returns a new reference to the certificate with this DER, decoding each DER once while the pool has room. */
 static int pool_get(struct ratls_cert_pool *pool, const struct ratls_pem_cert *pc, X509 **out,
 		    const char *what, struct ratls_detail *detail)
 {
