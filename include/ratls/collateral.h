@@ -1,7 +1,7 @@
 /*
  * DCAP collateral: TCB info, QE identity, CRLs and their issuer chains.
  *
- * struct ratls_collateral holds the raw pieces as received, owned by the
+ * struct ratls_collateral contains the raw pieces as received, owned by the
  * struct. TCB info and QE identity keep the exact bytes of the signed JSON
  * object ("tcbInfo" / "enclaveIdentity" value): Intel signs those bytes, so
  * they are never re-serialised. CRLs are stored as DER whatever encoding they
@@ -51,7 +51,7 @@ extern "C" {
  * shallow on hostile input.
  */
 #define RATLS_JSON_MAX_DEPTH 64
-/* Longest advisory ID ("INTEL-SA-00615" is 14), NUL excluded. */
+/* Maximum advisory ID length ("INTEL-SA-00615" is 14), NUL excluded. */
 #define RATLS_ADVISORY_ID_MAX_LEN 63
 
 /* TCB statuses, ordered by severity as Intel's QVL ranks them. */

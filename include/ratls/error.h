@@ -3,8 +3,8 @@
  *
  * Every fallible ratls function returns RATLS_OK (0) or one of the codes
  * below. The numbers are part of the ABI and never change: a retired code
- * keeps its number as a placeholder. Codes are grouped by class, and the
- * class tells the user what to do (see enum ratls_error_class).
+ * keeps its number as a placeholder. Codes are grouped by class, and each
+ * class maps to what the user must do (see enum ratls_error_class).
  *
  * Specifics (the value seen, the value expected, the fix) go into a
  * caller-supplied struct ratls_detail. The first failure recorded wins, so

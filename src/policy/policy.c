@@ -186,9 +186,9 @@ static int check_debug(const struct ratls_policy *p, const struct ratls_verified
 }
 
 /*
- * TD attributes other than DEBUG: SEPT_VE_DISABLE (bit 28) must be set, or
- * the host can inject #VE exceptions through EPT violations; the reserved
- * bits 7:1, 27:8, 29 and 62:32 must be clear. PKS (30), KL (31) and
+ * TD attributes other than DEBUG: SEPT_VE_DISABLE (bit 28) must be set,
+ * because without it the host can inject #VE exceptions through EPT
+ * violations. The reserved bits 7:1, 27:8, 29 and 62:32 must be clear. PKS (30), KL (31) and
  * PERFMON (63) are allowed. Bit numbers follow Intel's TDX module
  * specification of TDINFO_STRUCT.ATTRIBUTES.
  */
