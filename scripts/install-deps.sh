@@ -9,6 +9,7 @@ packages=(
     libclang-rt-14-dev
     libcmocka-dev
     libjansson-dev
+    libmsgpack-dev
     libssl-dev
     meson
     ninja-build
