@@ -18,6 +18,7 @@
 #include "ratls/collateral.h"
 #include "ratls/dcap.h"
 #include "ratls/error.h"
+#include "ratls/evidence.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +26,9 @@ extern "C" {
 
 /* Most MRTDs one policy allows. */
 #define RATLS_POLICY_MRTDS_MAX 64
+
+/* Most values of each dstack identity field (compose hash, app id, OS image hash) one policy allows. */
+#define RATLS_POLICY_IDENTITIES_MAX 64
 
 struct ratls_policy;
 
@@ -61,6 +65,46 @@ RATLS_EXPORT void ratls_policy_set_allow_seam_signer(struct ratls_policy *policy
 
 /* Accepts a non-zero MR_SERVICETD (a TD bound to a service TD); warns when used. */
 RATLS_EXPORT void ratls_policy_set_allow_service_td(struct ratls_policy *policy, bool allow);
+
+/*
+ * Adds an allowed compose hash (SHA-256 of the app-compose.json a dstack
+ * application was deployed with) as 64 hex digits. Once one is added, the
+ * "compose-hash" runtime event must carry a listed value.
+ */
+RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_add_compose_hash(struct ratls_policy *policy,
+								const char *hex,
+								struct ratls_detail *detail);
+
+/* Adds an allowed dstack app id (20 bytes, 40 hex digits), matched against the "app-id" event. */
+RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_add_app_id(struct ratls_policy *policy,
+							  const char *hex,
+							  struct ratls_detail *detail);
+
+/*
+ * Adds an allowed OS image hash (32 bytes, 64 hex digits), matched against
+ * the "os-image-hash" runtime event, which dstack emits only with a KMS key
+ * provider. The os_image_hash of the VM configuration is not attested by
+ * any RTMR, so it never satisfies this pin. When the event is absent, pin
+ * MRTD and RTMR0-2 instead.
+ */
+RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_add_os_image_hash(struct ratls_policy *policy,
+								 const char *hex,
+								 struct ratls_detail *detail);
+
+/* Returns true when policy pins a compose hash, app id or OS image hash. */
+RATLS_EXPORT bool ratls_policy_pins_identity(const struct ratls_policy *policy);
+
+/*
+ * Appraises the dstack identity of evidence whose RTMR3 replay matched the
+ * quote (struct ratls_replay.identity with identity_valid set). identity may
+ * be NULL when the evidence carries no event log, which fails if the policy
+ * pins any identity field. Returns RATLS_OK or RATLS_ERR_MEASUREMENT_MISMATCH
+ * with the field, the value seen and the number allowed in detail. A NULL
+ * policy pins nothing.
+ */
+RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_appraise_identity(
+	const struct ratls_policy *policy, const struct ratls_identity *identity,
+	struct ratls_detail *detail);
 
 /*
  * Appraises a verified report. Returns RATLS_OK or the first failing rule:

@@ -401,3 +401,17 @@ out:
 	ratls_isv_levels_free(parsed, parsed_count);
 	return rc;
 }
+
+int ratls_isv_levels_check_statuses(const struct ratls_isv_level *levels, size_t count,
+				    unsigned allowed, const char *what, struct ratls_detail *detail)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (allowed & (1u << levels[i].status))
+			continue;
+		return ratls_fail(detail, RATLS_ERR_MALFORMED,
+				  "%s level %zu (ISVSVN %u) has status %s, which such levels cannot "
+				  "have",
+				  what, i, levels[i].isv_svn, ratls_tcb_status_name(levels[i].status));
+	}
+	return RATLS_OK;
+}

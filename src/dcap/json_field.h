@@ -88,6 +88,16 @@ RATLS_MUST_CHECK int ratls_json_get_isv_levels(const json_t *obj, const char *pa
 					       uint16_t max_svn, struct ratls_isv_level **levels,
 					       size_t *count, struct ratls_detail *detail);
 
+/*
+ * Checks that every level's status is one of allowed (a bit mask of
+ * 1u << enum ratls_tcb_status). Intel's QVL rejects a QE identity or TDX
+ * module identity whose levels carry other statuses, because only the
+ * platform TCB levels define them. what names the levels in messages.
+ */
+RATLS_MUST_CHECK int ratls_isv_levels_check_statuses(const struct ratls_isv_level *levels,
+						     size_t count, unsigned allowed,
+						     const char *what, struct ratls_detail *detail);
+
 void ratls_isv_levels_free(struct ratls_isv_level *levels, size_t count);
 
 /* True when text is well-formed UTF-8 (defined in json_raw.c, which scans strings). */

@@ -104,8 +104,16 @@ static int parse_fields(const json_t *root, struct ratls_qe_identity *identity,
 		return rc;
 	identity->isv_prod_id = (uint16_t)v;
 
-	return ratls_json_get_isv_levels(root, identity_path, UINT16_MAX, &identity->levels,
-					 &identity->level_count, detail);
+	rc = ratls_json_get_isv_levels(root, identity_path, UINT16_MAX, &identity->levels,
+				       &identity->level_count, detail);
+	if (rc != RATLS_OK)
+		return rc;
+	/* The SW hardening statuses describe platforms; Intel's QVL rejects them on QE levels. */
+	return ratls_isv_levels_check_statuses(
+		identity->levels, identity->level_count,
+		~((1u << RATLS_TCB_SW_HARDENING_NEEDED) |
+		  (1u << RATLS_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED)),
+		identity_path, detail);
 }
 
 int ratls_qe_identity_parse(const uint8_t *json, size_t size, struct ratls_qe_identity **out,

@@ -77,19 +77,18 @@ static int add_advisories(struct ratls_verified_report *report,
 }
 
 /*
- * Returns the highest ISV level at or below svn, which is the first match in
- * Intel's order (ISVSVN descending) whatever order the document lists.
+ * Returns the first level in document order whose ISVSVN is at or below svn,
+ * as Intel's QVL does for QE identity and TDX module levels (Intel publishes
+ * them in descending ISVSVN order; the order is not re-sorted here).
  */
 static const struct ratls_isv_level *match_isv_level(const struct ratls_isv_level *levels,
 						     size_t count, uint16_t svn)
 {
-	const struct ratls_isv_level *best = NULL;
-
 	for (size_t i = 0; i < count; i++) {
-		if (levels[i].isv_svn <= svn && (best == NULL || levels[i].isv_svn > best->isv_svn))
-			best = &levels[i];
+		if (levels[i].isv_svn <= svn)
+			return &levels[i];
 	}
-	return best;
+	return NULL;
 }
 
 int ratls_qe_identity_check(const struct ratls_tcb_eval_input *in,

@@ -146,8 +146,16 @@ static int parse_module_identity(const json_t *obj, const char *path,
 		return rc;
 
 	/* The module's ISV SVN is one byte of TEE_TCB_SVN, so levels above 255 never match. */
-	return ratls_json_get_isv_levels(obj, path, UINT8_MAX, &out->levels, &out->level_count,
-					 detail);
+	rc = ratls_json_get_isv_levels(obj, path, UINT8_MAX, &out->levels, &out->level_count,
+				       detail);
+	if (rc != RATLS_OK)
+		return rc;
+	/* Intel's QVL (TdxModuleCheck) maps only these three module statuses. */
+	return ratls_isv_levels_check_statuses(out->levels, out->level_count,
+					       (1u << RATLS_TCB_UP_TO_DATE) |
+						       (1u << RATLS_TCB_OUT_OF_DATE) |
+						       (1u << RATLS_TCB_REVOKED),
+					       path, detail);
 }
 
 static int parse_module_identities(const json_t *root, struct ratls_tcb_info *info,

@@ -79,17 +79,32 @@ struct ratls_dcap_context {
 	struct pck_cache pck_cache;
 };
 
-static int check_signing_cert_name(STACK_OF(X509) *chain, const struct ratls_anchor *anchor,
-				   const char *what, struct ratls_detail *detail)
+/*
+ * Checks the TCB signing certificate as Intel's QVL does (TCBSigningChain):
+ * its name, whatever the trust root, and that the root issued it directly.
+ * It must also be allowed to sign (RFC 5280 key usage).
+ */
+static int check_signing_cert(STACK_OF(X509) *path, const char *what,
+			      struct ratls_detail *detail)
 {
+	X509 *cert = sk_X509_value(path, 0);
 	char cn[64];
 
-	ratls_x509_name_cn(X509_get_subject_name(sk_X509_value(chain, 0)), cn, sizeof(cn));
-	if (strcmp(cn, "Intel SGX TCB Signing") != 0 && !anchor->custom)
+	ratls_x509_name_cn(X509_get_subject_name(cert), cn, sizeof(cn));
+	if (strcmp(cn, "Intel SGX TCB Signing") != 0)
 		return ratls_fail(detail, RATLS_ERR_CHAIN_INVALID,
 				  "%s is signed by \"%s\"; Intel signs it with \"Intel SGX TCB "
 				  "Signing\"",
 				  what, cn);
+	if (sk_X509_num(path) != 2)
+		return ratls_fail(detail, RATLS_ERR_CHAIN_INVALID,
+				  "%s has %d certificates up to the root; the TCB signing "
+				  "certificate is issued by the root directly",
+				  what, sk_X509_num(path));
+	if (!(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE))
+		return ratls_fail(detail, RATLS_ERR_CHAIN_INVALID,
+				  "%s: the signing certificate's key usage lacks digitalSignature",
+				  what);
 	return RATLS_OK;
 }
 
@@ -125,9 +140,9 @@ static int check_signed_json(const struct ratls_anchor *anchor, const struct rat
 	if ((rc = ratls_chain_verify(anchor, chain, false, chain_what, window, &path, detail)) !=
 	    RATLS_OK)
 		return rc;
-	rc = ratls_check_revocation(path, crls, crl_count, chain_what, detail);
+	rc = check_signing_cert(path, chain_what, detail);
 	if (rc == RATLS_OK)
-		rc = check_signing_cert_name(chain, anchor, chain_what, detail);
+		rc = ratls_check_revocation(path, crls, crl_count, chain_what, detail);
 	sk_X509_pop_free(path, X509_free);
 	return rc;
 }
@@ -157,7 +172,9 @@ static int check_root_crl(const struct ratls_anchor *anchor, X509_CRL *root_crl,
 				  "CA's own CRL");
 	if (X509_CRL_verify(root_crl, anchor->key) != 1)
 		return ratls_fail_ossl(detail, RATLS_ERR_COLLATERAL_SIGNATURE,
-				       "root CA CRL signature does not verify with the root key");
+				       "root CA CRL signature does not verify with the trusted root's "
+				       "key; the CRL is corrupt, or the collateral comes from another "
+				       "root with the same name");
 	if (X509_CRL_get0_by_cert(root_crl, &entry, anchor->cert) == 1)
 		return ratls_fail(detail, RATLS_ERR_CERT_REVOKED,
 				  "the root CA CRL revokes the trusted root itself");
@@ -428,6 +445,15 @@ static int check_quote_kind(const struct ratls_dcap_context *ctx, const struct r
 	return RATLS_OK;
 }
 
+/* Returns true when the leaf's authority key identifier equals the CA's subject key identifier. */
+static bool leaf_names_ca_key(X509 *leaf, X509 *ca)
+{
+	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(leaf);
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ca);
+
+	return aki != NULL && ski != NULL && ASN1_OCTET_STRING_cmp(aki, ski) == 0;
+}
+
 /* Verifies the PCK leaf with the CA verified when the context was built. */
 static int verify_pck_leaf_fast(const struct ratls_dcap_context *ctx, X509 *leaf,
 				struct ratls_window *w, struct ratls_detail *detail)
@@ -521,6 +547,13 @@ static int verify_pck_chain(const struct ratls_dcap_context *ctx, const uint8_t 
 				      detail)) != RATLS_OK)
 		goto out;
 
+	/* The chain starts with the leaf; a CA first means the chain is out of order. */
+	if (X509_check_ca(leaf) != 0) {
+		rc = ratls_fail(detail, RATLS_ERR_CHAIN_INVALID,
+				"the PCK certificate chain starts with a CA certificate; it must "
+				"list the PCK certificate first, then its CA, then the root");
+		goto out;
+	}
 	if (X509_NAME_cmp(X509_CRL_get_issuer(ctx->pck_crl), X509_get_issuer_name(leaf)) != 0) {
 		char crl_cn[64];
 
@@ -537,7 +570,13 @@ static int verify_pck_chain(const struct ratls_dcap_context *ctx, const uint8_t 
 		uint8_t digest[32];
 
 		SHA256(certs[1].der, certs[1].der_size, digest);
-		if (memcmp(digest, ctx->pck_ca.der_sha256, 32) == 0) {
+		/*
+		 * The fast path needs the leaf's authority key identifier to name
+		 * the prepared CA; any other leaf takes full path validation, so
+		 * both paths reject the same chains with the same codes.
+		 */
+		if (memcmp(digest, ctx->pck_ca.der_sha256, 32) == 0 &&
+		    leaf_names_ca_key(leaf, ctx->pck_ca.cert)) {
 			rc = verify_pck_leaf_fast(ctx, leaf, w, detail);
 			goto names;
 		}
@@ -568,9 +607,10 @@ names:
 		goto out;
 	ratls_x509_name_cn(X509_get_subject_name(leaf), leaf_cn, sizeof(leaf_cn));
 	ratls_x509_name_cn(X509_get_issuer_name(leaf), issuer_cn, sizeof(issuer_cn));
-	if (!ctx->anchor.custom && (strcmp(leaf_cn, "Intel SGX PCK Certificate") != 0 ||
-				    (strcmp(issuer_cn, "Intel SGX PCK Platform CA") != 0 &&
-				     strcmp(issuer_cn, "Intel SGX PCK Processor CA") != 0))) {
+	/* Intel's QVL checks these names whatever the trust root (PckCertVerifier). */
+	if (strcmp(leaf_cn, "Intel SGX PCK Certificate") != 0 ||
+	    (strcmp(issuer_cn, "Intel SGX PCK Platform CA") != 0 &&
+	     strcmp(issuer_cn, "Intel SGX PCK Processor CA") != 0)) {
 		rc = ratls_fail(detail, RATLS_ERR_PCK_CERT_INVALID,
 				"PCK certificate \"%s\" issued by \"%s\" does not have the names "
 				"Intel gives PCK certificates",
@@ -837,6 +877,15 @@ int ratls_dcap_context_verify(const struct ratls_dcap_context *ctx, const uint8_
 
 	if ((rc = ratls_quote_parse(data, size, &q, detail)) != RATLS_OK)
 		return rc;
+	/*
+	 * Attesters pad quotes with zero bytes; anything else after the signed
+	 * data is not covered by a signature and could smuggle content.
+	 */
+	if (!q.trailing_all_zero)
+		return ratls_fail(detail, RATLS_ERR_TRAILING_DATA,
+				  "the quote has %zu bytes after its signature data that are not all "
+				  "zero; only zero padding is accepted",
+				  q.trailing_size);
 	if ((rc = check_quote_kind(ctx, &q, detail)) != RATLS_OK)
 		return rc;
 

@@ -256,6 +256,15 @@ int ratls_crl_from_der(const uint8_t *der, size_t size, X509_CRL **out, const ch
 		return ratls_fail(detail, RATLS_ERR_CRL_INVALID,
 				  "%s must be a version 2 CRL with a nextUpdate time", what);
 	}
+	/* Intel's QVL requires both extensions on PCK and root CA CRLs (PckCrlVerifier). */
+	if (X509_CRL_get_ext_by_NID(crl, NID_crl_number, -1) < 0 ||
+	    X509_CRL_get_ext_by_NID(crl, NID_authority_key_identifier, -1) < 0) {
+		X509_CRL_free(crl);
+		return ratls_fail(detail, RATLS_ERR_CRL_INVALID,
+				  "%s lacks the CRL number or authority key identifier extension "
+				  "that Intel's CRLs carry",
+				  what);
+	}
 	*out = crl;
 	return RATLS_OK;
 }

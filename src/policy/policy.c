@@ -11,6 +11,13 @@
 #include "base/log.h"
 #include "ratls/policy.h"
 
+/* An allowlist of one dstack identity field (compose hash, app id, OS image hash). */
+struct identity_allowlist {
+	uint8_t values[RATLS_POLICY_IDENTITIES_MAX][32];
+	size_t count;
+	size_t size; /* bytes per value */
+};
+
 struct ratls_policy {
 	uint8_t mrtds[RATLS_POLICY_MRTDS_MAX][48];
 	size_t mrtd_count;
@@ -21,6 +28,9 @@ struct ratls_policy {
 	bool allow_debug;
 	bool allow_seam_signer;
 	bool allow_service_td;
+	struct identity_allowlist compose_hashes;
+	struct identity_allowlist app_ids;
+	struct identity_allowlist os_image_hashes;
 };
 
 static void policy_defaults(struct ratls_policy *p)
@@ -28,6 +38,9 @@ static void policy_defaults(struct ratls_policy *p)
 	memset(p, 0, sizeof(*p));
 	p->status_allowed[RATLS_TCB_UP_TO_DATE] = true;
 	p->status_allowed[RATLS_TCB_SW_HARDENING_NEEDED] = true;
+	p->compose_hashes.size = 32;
+	p->app_ids.size = 20;
+	p->os_image_hashes.size = 32;
 }
 
 struct ratls_policy *ratls_policy_new(void)
@@ -44,9 +57,9 @@ void ratls_policy_free(struct ratls_policy *policy)
 	free(policy);
 }
 
-/* Decodes a 48-byte measurement from hex with an optional 0x prefix. */
-static int decode_measurement(const char *hex, uint8_t out[48], const char *what,
-			      struct ratls_detail *detail)
+/* Decodes size bytes from hex with an optional 0x prefix. */
+static int decode_hex_value(const char *hex, uint8_t *out, size_t size, const char *what,
+			    struct ratls_detail *detail)
 {
 	size_t len;
 
@@ -57,10 +70,57 @@ static int decode_measurement(const char *hex, uint8_t out[48], const char *what
 		hex += 2;
 		len -= 2;
 	}
-	if (ratls_hex_decode_fixed(hex, len, out, 48) != RATLS_OK)
+	if (ratls_hex_decode_fixed(hex, len, out, size) != RATLS_OK)
 		return ratls_fail(detail, RATLS_ERR_POLICY_INVALID,
-				  "%s \"%.100s\" is not 96 hex digits (48 bytes)", what, hex);
+				  "%s \"%.100s\" is not %zu hex digits (%zu bytes)", what, hex,
+				  size * 2, size);
 	return RATLS_OK;
+}
+
+/* Decodes a 48-byte measurement. */
+static int decode_measurement(const char *hex, uint8_t out[48], const char *what,
+			      struct ratls_detail *detail)
+{
+	return decode_hex_value(hex, out, 48, what, detail);
+}
+
+static int add_identity(struct identity_allowlist *list, const char *hex, const char *what,
+			struct ratls_detail *detail)
+{
+	uint8_t value[32];
+	int rc;
+
+	if (list->count == RATLS_POLICY_IDENTITIES_MAX)
+		return ratls_fail(detail, RATLS_ERR_LIMIT_EXCEEDED, "a policy allows at most %d of %s",
+				  RATLS_POLICY_IDENTITIES_MAX, what);
+	if ((rc = decode_hex_value(hex, value, list->size, what, detail)) != RATLS_OK)
+		return rc;
+	memcpy(list->values[list->count++], value, list->size);
+	return RATLS_OK;
+}
+
+int ratls_policy_add_compose_hash(struct ratls_policy *policy, const char *hex,
+				  struct ratls_detail *detail)
+{
+	return add_identity(&policy->compose_hashes, hex, "compose hash", detail);
+}
+
+int ratls_policy_add_app_id(struct ratls_policy *policy, const char *hex,
+			    struct ratls_detail *detail)
+{
+	return add_identity(&policy->app_ids, hex, "app id", detail);
+}
+
+int ratls_policy_add_os_image_hash(struct ratls_policy *policy, const char *hex,
+				   struct ratls_detail *detail)
+{
+	return add_identity(&policy->os_image_hashes, hex, "OS image hash", detail);
+}
+
+bool ratls_policy_pins_identity(const struct ratls_policy *policy)
+{
+	return policy != NULL && (policy->compose_hashes.count > 0 || policy->app_ids.count > 0 ||
+				  policy->os_image_hashes.count > 0);
 }
 
 int ratls_policy_add_mrtd(struct ratls_policy *policy, const char *hex, struct ratls_detail *detail)
@@ -310,4 +370,66 @@ int ratls_policy_appraise(const struct ratls_policy *policy,
 	if ((rc = check_td_identity(policy, report, detail)) != RATLS_OK)
 		return rc;
 	return check_measurements(policy, report, detail);
+}
+
+/*
+ * Checks one identity field against its allowlist. The event name is the
+ * dstack runtime event that carries the field.
+ */
+static int check_identity_field(const struct identity_allowlist *list, const uint8_t *value,
+				size_t value_size, const char *what, const char *event,
+				struct ratls_detail *detail)
+{
+	char seen[65];
+
+	if (list->count == 0)
+		return RATLS_OK;
+	if (value == NULL)
+		return ratls_fail(detail, RATLS_ERR_MEASUREMENT_MISMATCH,
+				  "the policy pins the %s but the event log has no \"%s\" event "
+				  "before system-ready",
+				  what, event);
+	if (value_size != list->size) {
+		return ratls_fail(detail, RATLS_ERR_MEASUREMENT_MISMATCH,
+				  "the \"%s\" event carries %zu bytes, but a %s has %zu", event,
+				  value_size, what, list->size);
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		if (memcmp(list->values[i], value, list->size) == 0)
+			return RATLS_OK;
+	}
+	ratls_hex_encode(value, value_size, seen);
+	return ratls_fail(detail, RATLS_ERR_MEASUREMENT_MISMATCH,
+			  "%s %s is not among the %zu allowed; add it if this application is "
+			  "trusted",
+			  what, seen, list->count);
+}
+
+int ratls_policy_appraise_identity(const struct ratls_policy *policy,
+				   const struct ratls_identity *identity, struct ratls_detail *detail)
+{
+	int rc;
+
+	if (!ratls_policy_pins_identity(policy))
+		return RATLS_OK;
+	if (identity == NULL)
+		return ratls_fail(detail, RATLS_ERR_MEASUREMENT_MISMATCH,
+				  "the policy pins dstack identity fields but the evidence carries no "
+				  "replayed event log");
+
+	rc = check_identity_field(&policy->compose_hashes, identity->compose_hash,
+				  identity->compose_hash_size, "compose hash", "compose-hash", detail);
+	if (rc != RATLS_OK)
+		return rc;
+	rc = check_identity_field(&policy->app_ids, identity->app_id, identity->app_id_size,
+				  "app id", "app-id", detail);
+	if (rc != RATLS_OK)
+		return rc;
+	/*
+	 * Only the os-image-hash runtime event counts: the os_image_hash of the
+	 * VM configuration is not covered by any RTMR.
+	 */
+	return check_identity_field(&policy->os_image_hashes, identity->os_image_hash,
+				    identity->os_image_hash_size, "OS image hash", "os-image-hash",
+				    detail);
 }

@@ -565,6 +565,87 @@ check_collateral_check() {
 	expect_out "separate files with --chain" "^quote: +version 5, TDX, TD report 1.5$"
 }
 
+# RA-TLS certificates: the corpus certificates, then one issued on a simulated platform and
+# verified end to end, with each later step broken in turn.
+check_cert_commands() {
+	local dstack=$CORPUS/Dstack-TEE__dstack
+	local platform=$WORK/platform
+	local compose=abababababababababababababababababababababababababababababababab
+	local other=cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd
+
+	run inspect cert "$dstack/kms/assets/app-no-quote.cert"
+	expect_rc "inspect cert without evidence" 17
+	expect_err "inspect cert without evidence" "RATLS_ERR_NOT_RATLS: "
+
+	run inspect cert "$dstack/kms/assets/app.cert"
+	expect_rc "inspect cert with text report_data" 17
+	expect_err "inspect cert with text report_data" "^ratls: key binding failed: RATLS_ERR_KEY_BINDING: "
+	expect_json "inspect cert with text report_data" '"key_binding":"RATLS_ERR_KEY_BINDING"'
+
+	run verify cert "$dstack/kms/assets/app-no-quote.cert"
+	expect_rc "verify cert without evidence" 17
+	expect_err "verify cert without evidence" "RATLS_ERR_NOT_RATLS"
+
+	run verify cert --allow-simulator --json "$dstack/kms/assets/app-no-quote.cert"
+	expect_rc "verify cert --allow-simulator" 0
+	expect_err "verify cert --allow-simulator" "^ratls: warning: --allow-simulator"
+	expect_json "verify cert --allow-simulator" '"evidence":\{"present":false\}'
+
+	run verify quote --allow-simulator "$TDX_QUOTE" --collateral "$TDX_BUNDLE"
+	expect_rc "--allow-simulator on verify quote" 2
+
+	run sim init "$platform"
+	expect_rc "sim init for certificates" 0
+	run sim cert --platform "$platform" --out "$WORK/cert.pem" --key-out "$WORK/key.pem" \
+		--compose-hash "$compose" --dns db.example.com
+	expect_rc "sim cert" 0
+	run sim collateral --platform "$platform" --out "$WORK/cert-collateral.json"
+	expect_rc "sim collateral for certificates" 0
+
+	run verify cert --trust-root "$platform/root.pem" --collateral "$WORK/cert-collateral.json" \
+		--compose-hash "$compose" "$WORK/cert.pem"
+	expect_rc "verify cert" 0
+	expect_out "verify cert" "^verdict: +accepted$"
+	expect_out "verify cert" "^key binding: +ok$"
+	expect_out "verify cert" "^RTMR3 replay: +match$"
+	expect_out "verify cert" "^compose hash: +$compose$"
+
+	run verify cert --collateral "$WORK/cert-collateral.json" "$WORK/cert.pem"
+	expect_rc "verify cert without the simulated root" 13
+	expect_err "verify cert without the simulated root" "RATLS_ERR_UNTRUSTED_ROOT"
+
+	run verify cert --trust-root "$platform/root.pem" "$WORK/cert.pem"
+	expect_rc "verify cert without collateral" 14
+	expect_err "verify cert without collateral" "RATLS_ERR_COLLATERAL_MISSING"
+
+	run verify cert --trust-root "$platform/root.pem" --collateral "$WORK/cert-collateral.json" \
+		--compose-hash "$other" --json "$WORK/cert.pem"
+	expect_rc "verify cert with another compose hash" 16
+	expect_json "verify cert with another compose hash" '"error":"RATLS_ERR_MEASUREMENT_MISMATCH"'
+	expect_json "verify cert with another compose hash" '"failed_step":"policy"'
+
+	run verify cert --trust-root "$platform/root.pem" --collateral "$WORK/cert-collateral.json" \
+		--app-id 1234 "$WORK/cert.pem"
+	expect_rc "verify cert with a short app id" 2
+
+	run inspect cert "$WORK/cert.pem"
+	expect_rc "inspect cert" 0
+	expect_json "inspect cert" '"format":"v0-scale"'
+	expect_json "inspect cert" '"key_binding":"ok"'
+
+	run sim cert --platform "$platform" --out "$WORK/debug.pem" --key-out "$WORK/debug-key.pem" \
+		--debug --legacy
+	expect_rc "sim cert --debug" 0
+	run verify cert --trust-root "$platform/root.pem" --collateral "$WORK/cert-collateral.json" \
+		"$WORK/debug.pem"
+	expect_rc "verify cert of a debug TD" 16
+	expect_err "verify cert of a debug TD" "RATLS_ERR_DEBUG"
+	expect_out "verify cert of a debug TD" "^evidence: +v0-scale \(legacy .1.1/.1.2 cross-checked\)$"
+
+	run sim cert --platform "$platform" --out "$WORK/x.pem" --key-out "$WORK/y.pem" --rtmr 3=00
+	expect_rc "sim cert --rtmr 3" 2
+}
+
 check_help
 check_usage_errors
 check_bad_inputs
@@ -572,6 +653,7 @@ check_encodings
 check_verify_report
 check_trust_root
 check_collateral_check
+check_cert_commands
 walk_cases
 
 echo "$CHECKS checks, $FAILURES failed"

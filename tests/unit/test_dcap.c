@@ -862,7 +862,8 @@ static void quote_every_byte_flip(void **state)
 		regions[n++] = (struct byte_region){qe_sig + 64, auth, ANY_FAILURE}; /* size */
 		regions[n++] = (struct byte_region){auth, auth_end, RATLS_ERR_QE_REPORT_BINDING};
 		regions[n++] = (struct byte_region){auth_end, pck, ANY_FAILURE}; /* PCK type */
-		regions[n++] = (struct byte_region){tail, l.quote.size, RATLS_OK};
+		/* Trailing bytes are zero padding; anything else there is rejected. */
+		regions[n++] = (struct byte_region){tail, l.quote.size, RATLS_ERR_TRAILING_DATA};
 
 		quote = copy_bytes(l.quote.data, l.quote.size);
 		for (size_t r = 0; r < n; r++) {
@@ -1140,11 +1141,10 @@ static void quote_pem_text_damaged(void **state)
 
 		/*
 		 * With the leaf's BEGIN line damaged, the PCK CA becomes the first
-		 * certificate. It is issued by the root, not by the PCK CRL's
-		 * issuer, so the CRL no longer matches.
+		 * certificate, and a chain that starts with a CA is out of order.
 		 */
-		expect_pem_text_edit(&l, 0, "-----BEGIN", "-----BEGXN",
-				     RATLS_ERR_COLLATERAL_MISMATCH, "PCK CRL is issued by");
+		expect_pem_text_edit(&l, 0, "-----BEGIN", "-----BEGXN", RATLS_ERR_CHAIN_INVALID,
+				     "starts with a CA certificate");
 		unload_sample(&l);
 	}
 }
@@ -2447,11 +2447,8 @@ static void qe_identity_levels(void **state)
 
 	(void)state;
 	fixture_init(&fx);
-	/* Levels at ISVSVN 8 (UpToDate) and 6 (OutOfDate), and 4 (Revoked) listed first. */
+	/* Levels at ISVSVN 8 (UpToDate), 6 (OutOfDate) and 4 (Revoked), in Intel's order. */
 	set_isv_level(&fx.qe_levels[2], 4, RATLS_TCB_REVOKED);
-	fx.qe_levels[3] = fx.qe_levels[0];
-	fx.qe_levels[0] = fx.qe_levels[2];
-	fx.qe_levels[2] = fx.qe_levels[3];
 	fx.qe.level_count = 3;
 
 	fx.quote.qe_report.isv_svn = 100;
@@ -2475,8 +2472,20 @@ static void qe_identity_levels(void **state)
 	expect_eval_failure(&fx, RATLS_ERR_TCB_NOT_SUPPORTED, "QE ISVSVN 3");
 	fx.quote.qe_report.isv_svn = 0;
 	expect_eval_failure(&fx, RATLS_ERR_TCB_NOT_SUPPORTED, "QE ISVSVN 0");
-	fx.qe.level_count = 0;
+
+	/*
+	 * As in Intel's QVL, the first level in document order at or below the
+	 * ISVSVN wins: with the Revoked level at 4 listed first, ISVSVN 8
+	 * matches it.
+	 */
+	fx.qe_levels[3] = fx.qe_levels[0];
+	fx.qe_levels[0] = fx.qe_levels[2];
+	fx.qe_levels[2] = fx.qe_levels[3];
 	fx.quote.qe_report.isv_svn = 8;
+	expect_eval_ok(&fx, &report);
+	assert_int_equal(report.qe_status, RATLS_TCB_REVOKED);
+
+	fx.qe.level_count = 0;
 	expect_eval_failure(&fx, RATLS_ERR_TCB_NOT_SUPPORTED, "QE ISVSVN 8");
 }
 

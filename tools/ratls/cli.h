@@ -39,8 +39,14 @@ struct cli_command {
 };
 
 extern const struct cli_command cli_inspect_quote_command;
+extern const struct cli_command cli_inspect_cert_command;
 extern const struct cli_command cli_verify_quote_command;
+extern const struct cli_command cli_verify_cert_command;
 extern const struct cli_command cli_collateral_check_command;
+extern const struct cli_command cli_sim_init_command;
+extern const struct cli_command cli_sim_quote_command;
+extern const struct cli_command cli_sim_collateral_command;
+extern const struct cli_command cli_sim_cert_command;
 
 /* Set by --verbose: the library's info and debug messages are printed too. */
 extern bool cli_verbose;

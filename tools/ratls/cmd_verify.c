@@ -2,6 +2,10 @@
  * "ratls verify quote FILE": DCAP verification of a quote against collateral
  * at a given time (ratls_dcap_verify), then appraisal against the policy
  * built from the options (ratls_policy_appraise).
+ *
+ * "ratls verify cert FILE": the full client check of an RA-TLS certificate
+ * (ratls_verify_cert) with the same collateral and policy options, plus the
+ * dstack identity pins and --allow-simulator.
  */
 #include <getopt.h>
 #include <string.h>
@@ -9,11 +13,17 @@
 
 #include "cli.h"
 #include "input.h"
+#include "ratls/attest.h"
 #include "ratls/dcap.h"
 #include "ratls/policy.h"
 #include "report.h"
 
-#define COMMAND "verify quote"
+/* The subcommand being run, for messages: "verify quote" or "verify cert". */
+static const char *command = "verify quote";
+#define COMMAND command
+
+/* Largest certificate file: the evidence limit plus room for PEM's base64 and line breaks. */
+#define CERT_FILE_MAX_SIZE (RATLS_EVIDENCE_MAX_SIZE / 3 * 4 + 64 * 1024)
 
 /* Values of the long-only options, above every character value. */
 enum {
@@ -36,6 +46,10 @@ enum {
 	OPT_ALLOW_SERVICE_TD,
 	OPT_TRUST_ROOT,
 	OPT_JSON,
+	OPT_COMPOSE_HASH,
+	OPT_APP_ID,
+	OPT_OS_IMAGE_HASH,
+	OPT_ALLOW_SIMULATOR,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +72,10 @@ static const struct option long_options[] = {
 	{"allow-service-td", no_argument, NULL, OPT_ALLOW_SERVICE_TD},
 	{"trust-root", required_argument, NULL, OPT_TRUST_ROOT},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"compose-hash", required_argument, NULL, OPT_COMPOSE_HASH},
+	{"app-id", required_argument, NULL, OPT_APP_ID},
+	{"os-image-hash", required_argument, NULL, OPT_OS_IMAGE_HASH},
+	{"allow-simulator", no_argument, NULL, OPT_ALLOW_SIMULATOR},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -89,8 +107,22 @@ static const struct piece_option piece_options[] = {
 /* The separate collateral options, indexed by option value - OPT_TCB_INFO. */
 #define PIECE_PATH_COUNT (OPT_CHAIN - OPT_TCB_INFO + 1)
 
+/* An identity pin option and the policy call that takes its values. */
+struct identity_option {
+	const char *option;
+	int (*add)(struct ratls_policy *policy, const char *hex, struct ratls_detail *detail);
+};
+
+static const struct identity_option identity_options[] = {
+	{"--compose-hash", ratls_policy_add_compose_hash},
+	{"--app-id", ratls_policy_add_app_id},
+	{"--os-image-hash", ratls_policy_add_os_image_hash},
+};
+#define IDENTITY_OPTION_COUNT (sizeof(identity_options) / sizeof(identity_options[0]))
+
 struct verify_args {
-	const char *quote_path;
+	bool cert_mode;
+	const char *input_path;
 	const char *bundle_path;
 	const char *piece_paths[PIECE_PATH_COUNT];
 	const char *trust_root_path;
@@ -105,17 +137,16 @@ struct verify_args {
 	bool allow_seam_signer;
 	bool allow_service_td;
 	bool json;
+	/* verify cert only, indexed like identity_options. */
+	const char *identities[IDENTITY_OPTION_COUNT][RATLS_POLICY_IDENTITIES_MAX];
+	size_t identity_count[IDENTITY_OPTION_COUNT];
+	bool allow_simulator;
+	bool has_collateral;
 };
 
-static void print_help(FILE *out)
+static void print_collateral_help(FILE *out)
 {
-	fputs("Usage: ratls verify quote [options] FILE\n"
-	      "\n"
-	      "Verify an SGX or TDX quote with Intel DCAP collateral at a given time, then\n"
-	      "appraise the verified report against a policy. FILE is a binary quote, hex\n"
-	      "or base64 text ('-' reads standard input).\n"
-	      "\n"
-	      "Collateral: a bundle, the separate files, or a bundle with files that\n"
+	fputs("Collateral: a bundle, the separate files, or a bundle with files that\n"
 	      "replace its parts.\n"
 	      "  --collateral FILE         bundle JSON (dcap-qvl QuoteCollateralV3 form)\n"
 	      "  --tcb-info FILE           TCB info as Intel PCS serves it\n"
@@ -137,8 +168,13 @@ static void print_help(FILE *out)
 	      "                            default: the current time\n"
 	      "  --trust-root FILE         trust this root certificate (PEM or DER)\n"
 	      "                            instead of the Intel SGX Root CA (weakens)\n"
-	      "\n"
-	      "Policy (defaults: any MRTD, no RTMR pins, TCB status UpToDate or\n"
+	      "\n",
+	      out);
+}
+
+static void print_policy_help(FILE *out)
+{
+	fputs("Policy (defaults: any MRTD, no RTMR pins, TCB status UpToDate or\n"
 	      "SWHardeningNeeded, debug rejected, MR_SIGNER_SEAM and MR_SERVICETD zero):\n"
 	      "  --mrtd HEX                allow this MRTD (96 hex digits); repeatable;\n"
 	      "                            once given, only the listed MRTDs pass\n"
@@ -154,20 +190,73 @@ static void print_help(FILE *out)
 	      "  --allow-debug             accept a debuggable TD or enclave (weakens)\n"
 	      "  --allow-seam-signer       accept a TDX module not signed by Intel\n"
 	      "                            (weakens)\n"
-	      "  --allow-service-td        accept a TD bound to a service TD (weakens)\n"
-	      "\n"
+	      "  --allow-service-td        accept a TD bound to a service TD (weakens)\n",
+	      out);
+}
+
+static void print_output_help(FILE *out)
+{
+	fputs("\n"
 	      "Output:\n"
 	      "  --json                    print the result as JSON on standard output\n"
 	      "  -v, --verbose             also print the library's info and debug messages\n"
 	      "  -h, --help                print this help\n"
+	      "\n",
+	      out);
+}
+
+static void print_help(FILE *out)
+{
+	fputs("Usage: ratls verify quote [options] FILE\n"
 	      "\n"
-	      "The report lists the verdict, TCB status, advisory IDs, platform, TDX module\n"
+	      "Verify an SGX or TDX quote with Intel DCAP collateral at a given time, then\n"
+	      "appraise the verified report against a policy. FILE is a binary quote, hex\n"
+	      "or base64 text ('-' reads standard input).\n"
+	      "\n",
+	      out);
+	print_collateral_help(out);
+	print_policy_help(out);
+	print_output_help(out);
+	fputs("The report lists the verdict, TCB status, advisory IDs, platform, TDX module\n"
 	      "and QE statuses, FMSPC, CA type, measurements, report_data, the validity\n"
 	      "window and the trailing bytes. A failure prints\n"
 	      "  ratls: verification failed: NAME: MESSAGE\n"
 	      "to standard error; with --json, standard output also gets\n"
 	      "  {\"ok\":false,\"error\":NAME,\"class\":CLASS,\"message\":MESSAGE}\n"
 	      "Each option marked (weakens) prints a warning when set.\n"
+	      "\n",
+	      out);
+	cli_print_exit_status_help(out);
+}
+
+static void print_cert_help(FILE *out)
+{
+	fputs("Usage: ratls verify cert [options] FILE\n"
+	      "\n"
+	      "Run the full client check on a dstack RA-TLS certificate (DER or PEM; '-'\n"
+	      "reads standard input): extract the evidence, verify the quote with Intel\n"
+	      "DCAP collateral, check that report_data is SHA-512(\"ratls-cert:\" || the\n"
+	      "certificate's SubjectPublicKeyInfo), replay the event log against the RTMRs,\n"
+	      "then apply the policy.\n"
+	      "\n",
+	      out);
+	print_collateral_help(out);
+	print_policy_help(out);
+	fputs("  --compose-hash HEX        allow this compose hash (64 hex digits, the\n"
+	      "                            SHA-256 of app-compose.json); repeatable\n"
+	      "  --app-id HEX              allow this dstack app id (40 hex digits);\n"
+	      "                            repeatable\n"
+	      "  --os-image-hash HEX       allow this OS image hash (64 hex digits), read\n"
+	      "                            from the os-image-hash event; repeatable\n"
+	      "  --allow-simulator         accept a certificate without RA-TLS evidence,\n"
+	      "                            as development servers without TDX present;\n"
+	      "                            bad evidence still fails (weakens)\n",
+	      out);
+	print_output_help(out);
+	fputs("The report adds the evidence: format, extensions, runtime events, the key\n"
+	      "binding, the RTMR replay and the identity fields the events carry. A failure\n"
+	      "names the step that failed (extraction, collateral, quote, binding, replay,\n"
+	      "policy). Each option marked (weakens) prints a warning when set.\n"
 	      "\n",
 	      out);
 	cli_print_exit_status_help(out);
@@ -222,6 +311,21 @@ static int parse_allow_tcb(struct verify_args *args, const char *value)
 	return CLI_EXIT_OK;
 }
 
+static int add_identity(struct verify_args *args, int index, char **argv, int optind_before)
+{
+	const char *option = identity_options[index].option;
+
+	(void)argv;
+	(void)optind_before;
+	if (!args->cert_mode)
+		return cli_usage_error(COMMAND, "option '%s' applies to 'verify cert' only", option);
+	if (args->identity_count[index] == RATLS_POLICY_IDENTITIES_MAX)
+		return cli_usage_error(COMMAND, "more than %d %s values", RATLS_POLICY_IDENTITIES_MAX,
+				       option);
+	args->identities[index][args->identity_count[index]++] = optarg;
+	return CLI_EXIT_OK;
+}
+
 /* Handles one option. Returns CLI_EXIT_OK to go on, or an exit status. */
 static int handle_option(struct verify_args *args, int opt, char **argv, int optind_before)
 {
@@ -267,6 +371,16 @@ static int handle_option(struct verify_args *args, int opt, char **argv, int opt
 	case OPT_JSON:
 		args->json = true;
 		return CLI_EXIT_OK;
+	case OPT_COMPOSE_HASH:
+	case OPT_APP_ID:
+	case OPT_OS_IMAGE_HASH:
+		return add_identity(args, opt - OPT_COMPOSE_HASH, argv, optind_before);
+	case OPT_ALLOW_SIMULATOR:
+		if (!args->cert_mode)
+			return cli_usage_error(COMMAND, "option '--allow-simulator' applies to "
+							"'verify cert' only");
+		args->allow_simulator = true;
+		return CLI_EXIT_OK;
 	case 'v':
 		cli_verbose = true;
 		return CLI_EXIT_OK;
@@ -284,7 +398,10 @@ static int parse_args(int argc, char **argv, struct verify_args *args)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hv", long_options, NULL)) != -1) {
 		if (opt == 'h') {
-			print_help(stdout);
+			if (args->cert_mode)
+				print_cert_help(stdout);
+			else
+				print_help(stdout);
 			return CLI_EXIT_OK;
 		}
 		if ((status = handle_option(args, opt, argv, optind_before)) != CLI_EXIT_OK)
@@ -293,15 +410,18 @@ static int parse_args(int argc, char **argv, struct verify_args *args)
 	}
 
 	if (optind >= argc)
-		return cli_usage_error(COMMAND, "missing quote FILE");
+		return cli_usage_error(COMMAND, "missing %s FILE",
+				       args->cert_mode ? "certificate" : "quote");
 	if (argc - optind > 1)
-		return cli_usage_error(COMMAND, "expected one quote FILE, got %d arguments",
-				       argc - optind);
-	args->quote_path = argv[optind];
+		return cli_usage_error(COMMAND, "expected one %s FILE, got %d arguments",
+				       args->cert_mode ? "certificate" : "quote", argc - optind);
+	args->input_path = argv[optind];
 
 	for (size_t i = 0; i < PIECE_PATH_COUNT; i++)
 		any_piece = any_piece || args->piece_paths[i] != NULL;
-	if (args->bundle_path == NULL && !any_piece)
+	args->has_collateral = args->bundle_path != NULL || any_piece;
+	/* A certificate without evidence needs none, so verify cert reports its absence later. */
+	if (!args->has_collateral && !args->cert_mode)
 		return cli_usage_error(COMMAND,
 				       "no collateral given; pass --collateral BUNDLE.json, or "
 				       "--tcb-info, --qe-identity, --pck-crl, --root-crl and their "
@@ -325,6 +445,9 @@ static void warn_weakening_options(const struct verify_args *args)
 		cli_warn("--allow-seam-signer: a TDX module not signed by Intel is accepted");
 	if (args->allow_service_td)
 		cli_warn("--allow-service-td: a TD bound to a service TD is accepted");
+	if (args->allow_simulator)
+		cli_warn("--allow-simulator: a certificate without RA-TLS evidence is accepted, "
+			 "and such a server is not attested");
 	for (size_t i = 0; i < args->allowed_count; i++) {
 		if (args->allowed[i] != RATLS_TCB_UP_TO_DATE &&
 		    args->allowed[i] != RATLS_TCB_SW_HARDENING_NEEDED)
@@ -365,6 +488,17 @@ static int build_policy(const struct verify_args *args, struct ratls_policy **ou
 			status = cli_usage_error(COMMAND, "invalid --allow-tcb value: %s",
 						 cli_detail_message(&detail, detail.code));
 			goto fail;
+		}
+	}
+	for (size_t i = 0; i < IDENTITY_OPTION_COUNT; i++) {
+		for (size_t j = 0; j < args->identity_count[i]; j++) {
+			if (identity_options[i].add(policy, args->identities[i][j], &detail) !=
+			    RATLS_OK) {
+				status = cli_usage_error(COMMAND, "invalid %s value: %s",
+							 identity_options[i].option,
+							 cli_detail_message(&detail, detail.code));
+				goto fail;
+			}
 		}
 	}
 	ratls_policy_set_allow_debug(policy, args->allow_debug);
@@ -463,7 +597,7 @@ static int verify(const struct verify_args *args, const struct ratls_policy *pol
 			      "out of memory creating the collateral");
 		goto out;
 	}
-	if ((rc = cli_load_quote(args->quote_path, &quote, &encoding, &detail)) != RATLS_OK)
+	if ((rc = cli_load_quote(args->input_path, &quote, &encoding, &detail)) != RATLS_OK)
 		goto out;
 	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
 		goto out;
@@ -491,22 +625,149 @@ out:
 	return print_result(args, &result);
 }
 
-static int run(int argc, char **argv)
+/* The backend of verify cert without collateral: every quote fails. */
+static int verify_without_collateral(void *arg, const uint8_t *quote, size_t quote_size,
+				     int64_t now, struct ratls_verified_report *report,
+				     struct ratls_detail *detail)
+{
+	(void)arg;
+	(void)quote;
+	(void)quote_size;
+	(void)now;
+	(void)report;
+	return cli_fail(detail, RATLS_ERR_COLLATERAL_MISSING,
+			"the certificate carries a quote but no collateral was given; pass "
+			"--collateral BUNDLE.json or the separate collateral files");
+}
+
+/* True when the backend produced a report that the output can show. */
+static bool report_available(const struct ratls_verify_cert_result *r, int code)
+{
+	if (r->failed_step == NULL)
+		return r->attested;
+	if (strcmp(r->failed_step, "extraction") == 0)
+		return false;
+	if (strcmp(r->failed_step, "quote") == 0)
+		return code == RATLS_ERR_TCB_REVOKED;
+	return true;
+}
+
+/* Fills the evidence part of the output from how far ratls_verify_cert got. */
+static void describe_evidence(const struct ratls_verify_cert_result *r, int code,
+			      struct cli_evidence_result *out)
+{
+	const char *step = r->failed_step;
+
+	memset(out, 0, sizeof(*out));
+	out->evidence = r->evidence;
+	if (r->evidence == NULL)
+		return;
+	if (step == NULL || strcmp(step, "binding") == 0 || strcmp(step, "replay") == 0 ||
+	    strcmp(step, "policy") == 0) {
+		out->binding_checked = true;
+		out->binding_code = step != NULL && strcmp(step, "binding") == 0 ? code : RATLS_OK;
+	}
+	if (step == NULL || strcmp(step, "replay") == 0 || strcmp(step, "policy") == 0) {
+		out->replay = &r->replay;
+		out->replay_code = step != NULL && strcmp(step, "replay") == 0 ? code : RATLS_OK;
+	}
+}
+
+static int verify_cert(const struct verify_args *args, const struct ratls_policy *policy)
+{
+	struct ratls_detail detail = {0};
+	struct ratls_dcap_options dcap_options = {0};
+	struct ratls_dcap_context *context = NULL;
+	struct ratls_verifier verifier;
+	struct ratls_verify_cert_options options = {0};
+	struct ratls_verify_cert_result cert_result;
+	struct cli_evidence_result evidence;
+	struct cli_verify_result result = {.at = args->at, .detail = &detail};
+	struct cli_buffer cert = {0}, root = {0};
+	struct ratls_collateral *collateral = ratls_collateral_new();
+	int rc, status;
+
+	memset(&cert_result, 0, sizeof(cert_result));
+	result.failed_step = "collateral";
+	if (collateral == NULL) {
+		rc = cli_fail(&detail, RATLS_ERR_NO_MEMORY,
+			      "out of memory creating the collateral");
+		goto out;
+	}
+	rc = cli_read_file(args->input_path, CERT_FILE_MAX_SIZE, "certificate file", &cert,
+			   &detail);
+	if (rc != RATLS_OK) {
+		result.failed_step = "extraction";
+		goto out;
+	}
+	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
+		goto out;
+	if (args->trust_root_path != NULL) {
+		if ((rc = cli_load_trust_root(args->trust_root_path, &root, &detail)) != RATLS_OK)
+			goto out;
+		dcap_options.trust_root_der = root.data;
+		dcap_options.trust_root_der_size = root.size;
+	}
+	if (args->has_collateral) {
+		rc = ratls_dcap_context_new(collateral, &dcap_options, &context, &detail);
+		if (rc != RATLS_OK)
+			goto out;
+		ratls_verifier_init_dcap(&verifier, context);
+	} else {
+		verifier = (struct ratls_verifier){"none", verify_without_collateral, NULL};
+	}
+
+	options.now = args->at;
+	options.verifier = &verifier;
+	options.policy = policy;
+	options.allow_simulator = args->allow_simulator;
+	rc = ratls_verify_cert(cert.data, cert.size, &options, &cert_result, &detail);
+	result.failed_step = cert_result.failed_step;
+	if (report_available(&cert_result, rc))
+		result.report = &cert_result.report;
+	describe_evidence(&cert_result, rc, &evidence);
+	result.evidence = &evidence;
+out:
+	result.code = rc;
+	if (rc == RATLS_OK)
+		result.failed_step = NULL;
+	status = print_result(args, &result);
+	ratls_verify_cert_result_clear(&cert_result);
+	ratls_dcap_context_free(context);
+	ratls_collateral_free(collateral);
+	cli_buffer_free(&cert);
+	cli_buffer_free(&root);
+	return status;
+}
+
+static int run_mode(int argc, char **argv, bool cert_mode)
 {
 	struct verify_args args;
 	struct ratls_policy *policy = NULL;
 	int status;
 
 	memset(&args, 0, sizeof(args));
+	args.cert_mode = cert_mode;
+	command = cert_mode ? "verify cert" : "verify quote";
 	if ((status = parse_args(argc, argv, &args)) >= 0)
 		return status;
 	if ((status = build_policy(&args, &policy)) >= 0)
 		return status;
 	warn_weakening_options(&args);
 
-	status = verify(&args, policy);
+	status = cert_mode ? verify_cert(&args, policy) : verify(&args, policy);
 	ratls_policy_free(policy);
 	return status;
+}
+
+static int run(int argc, char **argv)
+{
+	return run_mode(argc, argv, false);
+}
+
+static int run_cert(int argc, char **argv)
+{
+	return run_mode(argc, argv, true);
 }
 
 const struct cli_command cli_verify_quote_command = {
@@ -515,4 +776,12 @@ const struct cli_command cli_verify_quote_command = {
 	.summary = "verify a quote with DCAP collateral, then apply a policy",
 	.run = run,
 	.print_help = print_help,
+};
+
+const struct cli_command cli_verify_cert_command = {
+	.group = "verify",
+	.name = "cert",
+	.summary = "run the full RA-TLS check on a certificate",
+	.run = run_cert,
+	.print_help = print_cert_help,
 };

@@ -9,8 +9,14 @@
 
 static const struct cli_command *const commands[] = {
 	&cli_inspect_quote_command,
+	&cli_inspect_cert_command,
 	&cli_verify_quote_command,
+	&cli_verify_cert_command,
 	&cli_collateral_check_command,
+	&cli_sim_init_command,
+	&cli_sim_quote_command,
+	&cli_sim_collateral_command,
+	&cli_sim_cert_command,
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 

@@ -13,7 +13,19 @@
 #include "input.h"
 #include "ratls/collateral.h"
 #include "ratls/dcap.h"
+#include "ratls/evidence.h"
 #include "ratls/quote.h"
+
+/* What the tool learnt about RA-TLS evidence, for both output forms. */
+struct cli_evidence_result {
+	/* The decoded evidence, or NULL when the certificate has none. */
+	const struct ratls_evidence *evidence;
+	/* The RTMR replay, or NULL when it did not run. */
+	const struct ratls_replay *replay;
+	int replay_code;  /* RATLS_OK or the replay's error; meaningful with replay */
+	bool binding_checked;
+	int binding_code; /* RATLS_OK or RATLS_ERR_KEY_BINDING; meaningful when checked */
+};
 
 /* The result of "ratls verify quote", as both output forms print it. */
 struct cli_verify_result {
@@ -23,6 +35,10 @@ struct cli_verify_result {
 	/* The verified report, or NULL when DCAP verification itself failed. */
 	const struct ratls_verified_report *report;
 	bool trailing_all_zero;
+	/* "verify cert" only: the certificate's evidence, else NULL. */
+	const struct cli_evidence_result *evidence;
+	/* "verify cert" only: the step that failed, or NULL. */
+	const char *failed_step;
 };
 
 /* Names used in both output forms. Each returns a fixed string, never NULL. */
@@ -54,7 +70,11 @@ json_t *cli_error_json(int code, const struct ratls_detail *detail);
  */
 int cli_print_json(json_t *root, struct ratls_detail *detail);
 
+/* The "evidence" object of cert output: format, extensions, event log, replay, identity, binding. */
+json_t *cli_evidence_json(const struct cli_evidence_result *result);
+
 /* Text forms. */
+void cli_print_evidence_text(FILE *out, const struct cli_evidence_result *result);
 void cli_print_verify_text(FILE *out, const struct cli_verify_result *result);
 void cli_print_tcb_info_text(FILE *out, const struct ratls_tcb_info *info, int64_t at);
 void cli_print_qe_identity_text(FILE *out, const struct ratls_qe_identity *identity, int64_t at);

@@ -409,10 +409,14 @@ json_t *cli_verify_json(const struct cli_verify_result *result)
 	else
 		put_error(&b, root, result->code, result->detail);
 	put(&b, root, "verified_at", time_json(result->at));
+	if (result->failed_step != NULL)
+		put(&b, root, "failed_step", json_string(result->failed_step));
 	if (result->report != NULL) {
 		put(&b, root, "report", report_json(&b, result->report));
 		put(&b, root, "trailing_all_zero", json_boolean(result->trailing_all_zero));
 	}
+	if (result->evidence != NULL)
+		put(&b, root, "evidence", cli_evidence_json(result->evidence));
 
 	if (b.failed) {
 		json_decref(root);

@@ -129,9 +129,13 @@ void cli_print_verify_text(FILE *out, const struct cli_verify_result *result)
 		line(out, "verdict:", "accepted");
 	else
 		line(out, "verdict:", "rejected (%s)", ratls_error_name(result->code));
+	if (result->failed_step != NULL)
+		line(out, "failed step:", "%s", result->failed_step);
 	line(out, "verified at:", "%s", time_text(result->at, at));
 	if (result->report != NULL)
 		report_lines(out, result->report, result->trailing_all_zero);
+	if (result->evidence != NULL)
+		cli_print_evidence_text(out, result->evidence);
 }
 
 static void isv_levels_line(FILE *out, const struct ratls_isv_level *levels, size_t count)
