@@ -80,6 +80,9 @@ mkdir -p "$seeds"
 if [ -d "$RATLS_CORPUS_DIR" ]; then
     find "$RATLS_CORPUS_DIR" -type f ! -name '*.md' ! -name '*.tsv' -exec cp {} "$seeds/" \;
 fi
+# Inputs the corpus lacks: a msgpack (V1) attestation envelope and an RA-TLS
+# certificate with every dstack extension, issued on the simulated platform.
+cp "$repo_root"/tests/fuzz/seeds/* "$seeds/"
 for target in "$out"/fuzz/tests/fuzz/fuzz_*; do
     [ -f "$target" ] && [ -x "$target" ] || continue
     name=$(basename "$target")

@@ -234,3 +234,57 @@ bad:
 	free(buf);
 	return RATLS_ERR_MALFORMED;
 }
+
+/*
+ * Returns the length of the well-formed UTF-8 sequence at p (at most n bytes
+ * available), or 0 when it is overlong, a surrogate, above U+10FFFF or cut.
+ */
+size_t ratls_utf8_sequence_length(const uint8_t *p, size_t n)
+{
+	uint8_t b0 = p[0];
+	size_t len;
+	uint32_t cp;
+	uint32_t min;
+
+	if (b0 < 0x80)
+		return 1;
+	if (b0 >= 0xc2 && b0 <= 0xdf) {
+		len = 2;
+		cp = b0 & 0x1f;
+		min = 0x80;
+	} else if (b0 >= 0xe0 && b0 <= 0xef) {
+		len = 3;
+		cp = b0 & 0x0f;
+		min = 0x800;
+	} else if (b0 >= 0xf0 && b0 <= 0xf4) {
+		len = 4;
+		cp = b0 & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+bool ratls_utf8_valid(const uint8_t *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = ratls_utf8_sequence_length(text + i, len - i);
+
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}

@@ -50,4 +50,15 @@ bool ratls_looks_like_base64(const uint8_t *text, size_t len);
 RATLS_MUST_CHECK int ratls_url_decode_alloc(const char *text, size_t text_len, char **out,
 					    size_t *out_len);
 
+/*
+ * Returns the length of the well-formed UTF-8 sequence at p (n bytes
+ * available), or 0 when it is overlong, a surrogate, above U+10FFFF or cut
+ * short. These are the rules of RFC 3629, which JSON and Rust's String
+ * decoding (dstack's SCALE strings) share.
+ */
+size_t ratls_utf8_sequence_length(const uint8_t *p, size_t n);
+
+/* True when text is well-formed UTF-8 throughout. */
+bool ratls_utf8_valid(const uint8_t *text, size_t len);
+
 #endif

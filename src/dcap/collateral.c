@@ -811,7 +811,7 @@ static int put_text(json_t *obj, const char *key, const void *text, size_t size,
 {
 	json_t *value;
 
-	if (memchr(text, '\0', size) != NULL || !ratls_json_utf8_valid(text, size))
+	if (memchr(text, '\0', size) != NULL || !ratls_utf8_valid(text, size))
 		return ratls_fail(detail, RATLS_ERR_MALFORMED,
 				  "cannot write bundle.%s: it contains a NUL byte or invalid "
 				  "UTF-8; set it through the ratls_collateral_set_* functions",

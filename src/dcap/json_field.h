@@ -100,7 +100,4 @@ RATLS_MUST_CHECK int ratls_isv_levels_check_statuses(const struct ratls_isv_leve
 
 void ratls_isv_levels_free(struct ratls_isv_level *levels, size_t count);
 
-/* True when text is well-formed UTF-8 (defined in json_raw.c, which scans strings). */
-bool ratls_json_utf8_valid(const uint8_t *text, size_t len);
-
 #endif

@@ -10,9 +10,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/objects.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "base/der.h"
 #include "base/fail.h"
@@ -80,16 +78,14 @@ static bool slot_for_oid(struct ratls_cert_extensions *ext, const uint8_t *oid, 
 	}
 }
 
-/* Removes dstack's inner OCTET STRING from an extnValue and copies the payload. */
-static int copy_inner_octet_string(const ASN1_OCTET_STRING *value, unsigned arc, uint8_t **out,
+/* Removes dstack's inner OCTET STRING from an extnValue's content and copies the payload. */
+static int copy_inner_octet_string(struct ratls_reader r, unsigned arc, uint8_t **out,
 				   size_t *out_size, struct ratls_detail *detail)
 {
-	struct ratls_reader r;
 	struct ratls_reader payload;
 	const uint8_t *view = NULL;
 	int rc;
 
-	ratls_reader_init(&r, ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value));
 	rc = ratls_der_expect(&r, RATLS_DER_OCTET_STRING, &payload);
 	if (rc != RATLS_OK)
 		return ratls_fail(detail, RATLS_ERR_MALFORMED,
@@ -110,83 +106,138 @@ static int copy_inner_octet_string(const ASN1_OCTET_STRING *value, unsigned arc,
 	return RATLS_OK;
 }
 
-static int read_dstack_extensions(const X509 *x509, struct ratls_cert_extensions *ext,
-				  struct ratls_detail *detail)
-{
-	int count = X509_get_ext_count(x509);
-
-	for (int i = 0; i < count; i++) {
-		X509_EXTENSION *e = X509_get_ext(x509, i);
-		const ASN1_OBJECT *obj = X509_EXTENSION_get_object(e);
-		uint8_t **data_slot = NULL;
-		size_t *size_slot = NULL;
-		unsigned arc = 0;
-		int rc;
-
-		if (!slot_for_oid(ext, OBJ_get0_data(obj), OBJ_length(obj), &data_slot, &size_slot,
-				  &arc))
-			continue;
-		/* X509_get_ext_by_OBJ finds only the first copy, so duplicates are counted here. */
-		if (*data_slot != NULL)
-			return ratls_fail(detail, RATLS_ERR_MALFORMED,
-					  "the certificate carries extension 1.3.6.1.4.1.62397.1.%u "
-					  "twice; X.509 allows each extension once (RFC 5280 4.2)",
-					  arc);
-		rc = copy_inner_octet_string(X509_EXTENSION_get_data(e), arc, data_slot,
-					     size_slot, detail);
-		if (rc != RATLS_OK)
-			return rc;
-	}
-	return RATLS_OK;
-}
+/* DER tags of the TBSCertificate that are not universal types (RFC 5280 section 4.1). */
+#define TAG_VERSION 0xa0           /* [0] EXPLICIT Version */
+#define TAG_ISSUER_UNIQUE_ID 0x81  /* [1] IMPLICIT UniqueIdentifier */
+#define TAG_SUBJECT_UNIQUE_ID 0x82 /* [2] IMPLICIT UniqueIdentifier */
+#define TAG_EXTENSIONS 0xa3        /* [3] EXPLICIT Extensions */
+#define TAG_BIT_STRING 0x03
 
 /*
- * Copies the DER SubjectPublicKeyInfo exactly as it appears in the
- * certificate: Certificate = SEQUENCE { tbsCertificate SEQUENCE { [0]
- * version OPTIONAL, serialNumber, signature, issuer, validity, subject,
- * subjectPublicKeyInfo, ... }, ... }.
+ * Reads one Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT
+ * FALSE, extnValue OCTET STRING } and stores a dstack payload in its slot.
+ * DER omits a FALSE critical flag, so a present flag must be TRUE.
  */
-static int copy_spki(const uint8_t *der, size_t size, struct ratls_cert_extensions *ext,
-		     struct ratls_detail *detail)
+static int read_extension(struct ratls_reader *list, struct ratls_cert_extensions *ext,
+			  struct ratls_detail *detail)
 {
-	struct ratls_reader r;
-	struct ratls_reader cert;
-	struct ratls_reader tbs;
-	struct ratls_reader content;
-	struct ratls_reader probe;
-	struct ratls_reader before;
-	const uint8_t *view = NULL;
-	size_t spki_size;
-	uint8_t tag = 0;
+	struct ratls_reader extension, oid, critical, value;
+	const uint8_t *oid_bytes = NULL;
+	uint8_t **data_slot = NULL;
+	size_t *size_slot = NULL;
+	unsigned arc = 0;
+	uint8_t flag = 0;
 
-	ratls_reader_init(&r, der, size);
-	if (ratls_der_expect(&r, RATLS_DER_SEQUENCE, &cert) != RATLS_OK ||
-	    ratls_der_expect(&cert, RATLS_DER_SEQUENCE, &tbs) != RATLS_OK)
-		goto malformed;
-	probe = tbs;
-	if (ratls_der_read(&probe, &tag, &content) != RATLS_OK)
-		goto malformed;
-	if (tag == 0xa0)
-		tbs = probe; /* explicit [0] version; without it the serial number comes first */
-	for (int skipped = 0; skipped < 5; skipped++) {
-		if (ratls_der_read(&tbs, &tag, &content) != RATLS_OK)
-			goto malformed;
+	if (ratls_der_expect(list, RATLS_DER_SEQUENCE, &extension) != RATLS_OK ||
+	    ratls_der_expect(&extension, RATLS_DER_OID, &oid) != RATLS_OK)
+		return ratls_fail(detail, RATLS_ERR_MALFORMED,
+				  "a certificate extension is not a DER SEQUENCE with an OID");
+	if (ratls_reader_remaining(&extension) > 0 &&
+	    extension.data[extension.offset] == RATLS_DER_BOOLEAN) {
+		if (ratls_der_expect(&extension, RATLS_DER_BOOLEAN, &critical) != RATLS_OK ||
+		    critical.size != 1 || ratls_reader_u8(&critical, &flag) != RATLS_OK ||
+		    flag != 0xff)
+			return ratls_fail(detail, RATLS_ERR_MALFORMED,
+					  "a certificate extension's critical flag is not DER TRUE");
 	}
-	before = tbs;
-	if (ratls_der_expect(&tbs, RATLS_DER_SEQUENCE, &content) != RATLS_OK)
-		goto malformed;
-	spki_size = tbs.offset - before.offset;
-	if (ratls_reader_bytes(&before, spki_size, &view) != RATLS_OK)
-		goto malformed;
-	ext->spki = ratls_evidence_copy_bytes(view, spki_size);
+	if (ratls_der_expect(&extension, RATLS_DER_OCTET_STRING, &value) != RATLS_OK ||
+	    ratls_reader_remaining(&extension) != 0)
+		return ratls_fail(detail, RATLS_ERR_MALFORMED,
+				  "a certificate extension's value is not one DER OCTET STRING");
+
+	if (ratls_reader_bytes(&oid, oid.size, &oid_bytes) != RATLS_OK)
+		return ratls_fail(detail, RATLS_ERR_INTERNAL, "cannot read an extension OID");
+	if (!slot_for_oid(ext, oid_bytes, oid.size, &data_slot, &size_slot, &arc))
+		return RATLS_OK;
+	/* RFC 5280 section 4.2 allows each extension once; dstack's readers reject a second copy. */
+	if (*data_slot != NULL)
+		return ratls_fail(detail, RATLS_ERR_MALFORMED,
+				  "the certificate carries extension 1.3.6.1.4.1.62397.1.%u twice; "
+				  "X.509 allows each extension once (RFC 5280 4.2)",
+				  arc);
+	return copy_inner_octet_string(value, arc, data_slot, size_slot, detail);
+}
+
+/* Copies the SubjectPublicKeyInfo TLV that starts at spki_start and ends at the cursor of after. */
+static int copy_spki(const struct ratls_reader *spki_start, const struct ratls_reader *after,
+		     struct ratls_cert_extensions *ext, struct ratls_detail *detail)
+{
+	size_t spki_size = after->offset - spki_start->offset;
+
+	ext->spki = ratls_evidence_copy_bytes(spki_start->data + spki_start->offset, spki_size);
 	if (ext->spki == NULL)
 		return ratls_fail(detail, RATLS_ERR_NO_MEMORY, "out of memory copying the public key");
 	ext->spki_size = spki_size;
 	return RATLS_OK;
+}
+
+/*
+ * Walks Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
+ * signatureValue } with the strict DER reader, copies the
+ * SubjectPublicKeyInfo exactly as encoded and reads the extensions. The
+ * signature is not checked: a self-signed RA-TLS certificate is trusted
+ * through its quote and the key binding, not through its signature.
+ * OpenSSL's d2i_X509 would also work but costs several times more on these
+ * certificates, because it decodes and caches every extension.
+ */
+static int walk_certificate(const uint8_t *der, size_t size, struct ratls_cert_extensions *ext,
+			    struct ratls_detail *detail)
+{
+	struct ratls_reader r, cert, tbs, field, spki_start, list;
+	uint8_t tag = 0;
+	int rc;
+
+	ratls_reader_init(&r, der, size);
+	if (ratls_der_expect(&r, RATLS_DER_SEQUENCE, &cert) != RATLS_OK ||
+	    ratls_der_expect(&cert, RATLS_DER_SEQUENCE, &tbs) != RATLS_OK ||
+	    ratls_der_expect(&cert, RATLS_DER_SEQUENCE, &field) != RATLS_OK ||
+	    ratls_der_expect(&cert, TAG_BIT_STRING, &field) != RATLS_OK ||
+	    ratls_reader_remaining(&cert) != 0)
+		return ratls_fail(detail, RATLS_ERR_MALFORMED,
+				  "the certificate is not a strict DER X.509 Certificate");
+	if (ratls_reader_remaining(&r) != 0)
+		return ratls_fail(detail, RATLS_ERR_TRAILING_DATA,
+				  "the DER certificate is followed by %zu more bytes",
+				  ratls_reader_remaining(&r));
+
+	/* version (optional), serialNumber, signature, issuer, validity, subject */
+	if (ratls_reader_remaining(&tbs) > 0 && tbs.data[tbs.offset] == TAG_VERSION &&
+	    ratls_der_read(&tbs, &tag, &field) != RATLS_OK)
+		goto malformed;
+	if (ratls_der_expect(&tbs, RATLS_DER_INTEGER, &field) != RATLS_OK)
+		goto malformed;
+	for (int i = 0; i < 4; i++) {
+		if (ratls_der_expect(&tbs, RATLS_DER_SEQUENCE, &field) != RATLS_OK)
+			goto malformed;
+	}
+	spki_start = tbs;
+	if (ratls_der_expect(&tbs, RATLS_DER_SEQUENCE, &field) != RATLS_OK)
+		goto malformed;
+	if ((rc = copy_spki(&spki_start, &tbs, ext, detail)) != RATLS_OK)
+		return rc;
+
+	/* issuerUniqueID, subjectUniqueID (optional), then the extensions (optional, last) */
+	while (ratls_reader_remaining(&tbs) > 0 &&
+	       (tbs.data[tbs.offset] == TAG_ISSUER_UNIQUE_ID ||
+		tbs.data[tbs.offset] == TAG_SUBJECT_UNIQUE_ID)) {
+		if (ratls_der_read(&tbs, &tag, &field) != RATLS_OK)
+			goto malformed;
+	}
+	if (ratls_reader_remaining(&tbs) == 0)
+		return RATLS_OK;
+	if (ratls_der_expect(&tbs, TAG_EXTENSIONS, &field) != RATLS_OK ||
+	    ratls_der_expect(&field, RATLS_DER_SEQUENCE, &list) != RATLS_OK ||
+	    ratls_reader_remaining(&field) != 0 || ratls_reader_remaining(&tbs) != 0)
+		goto malformed;
+	while (ratls_reader_remaining(&list) > 0) {
+		if ((rc = read_extension(&list, ext, detail)) != RATLS_OK)
+			return rc;
+	}
+	return RATLS_OK;
 
 malformed:
 	return ratls_fail(detail, RATLS_ERR_MALFORMED,
-			  "the certificate is not strict DER up to its SubjectPublicKeyInfo");
+			  "the certificate's TBSCertificate is not strict DER X.509");
 }
 
 static bool looks_like_pem(const uint8_t *data, size_t size)
@@ -243,9 +294,7 @@ int ratls_evidence_read_extensions(const uint8_t *cert, size_t size,
 {
 	uint8_t *pem_der = NULL;
 	const uint8_t *der = cert;
-	const unsigned char *p;
 	size_t der_size = size;
-	X509 *x509 = NULL;
 	int rc = RATLS_ERR_INTERNAL;
 
 	if (cert == NULL || out == NULL)
@@ -264,22 +313,7 @@ int ratls_evidence_read_extensions(const uint8_t *cert, size_t size,
 		der = pem_der;
 	}
 
-	p = der;
-	x509 = d2i_X509(NULL, &p, (long)der_size);
-	if (x509 == NULL) {
-		rc = ratls_fail_ossl(detail, RATLS_ERR_MALFORMED, "the certificate cannot be parsed");
-		goto out;
-	}
-	if ((size_t)(p - der) != der_size) {
-		rc = ratls_fail(detail, RATLS_ERR_TRAILING_DATA,
-				"the DER certificate is followed by %zu more bytes",
-				der_size - (size_t)(p - der));
-		goto out;
-	}
-
-	if ((rc = copy_spki(der, der_size, out, detail)) != RATLS_OK)
-		goto out;
-	if ((rc = read_dstack_extensions(x509, out, detail)) != RATLS_OK)
+	if ((rc = walk_certificate(der, der_size, out, detail)) != RATLS_OK)
 		goto out;
 
 	if (out->quote == NULL && out->attestation == NULL) {
@@ -297,7 +331,6 @@ int ratls_evidence_read_extensions(const uint8_t *cert, size_t size,
 	}
 	rc = RATLS_OK;
 out:
-	X509_free(x509);
 	free(pem_der);
 	return rc;
 }

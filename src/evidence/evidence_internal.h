@@ -47,9 +47,6 @@ void ratls_buffer_append(struct ratls_buffer *b, const void *data, size_t size);
 void ratls_buffer_append_u8(struct ratls_buffer *b, uint8_t v);
 void ratls_buffer_append_u32le(struct ratls_buffer *b, uint32_t v);
 
-/* True when text is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF). */
-bool ratls_utf8_valid(const uint8_t *text, size_t size);
-
 /*
  * Reads a SCALE Compact<u32>. Rejects non-canonical (non-minimal) forms and
  * values above 2^32 - 1 with RATLS_ERR_MALFORMED; RATLS_ERR_TRUNCATED when

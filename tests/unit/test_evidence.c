@@ -2803,6 +2803,179 @@ static void test_cert_encodings(void **state)
 	cert_case_free(&c);
 }
 
+/* Finds the first occurrence of needle in data; returns its offset or -1. */
+static long find_bytes(const uint8_t *data, size_t size, const uint8_t *needle, size_t n)
+{
+	for (size_t i = 0; i + n <= size; i++) {
+		if (memcmp(data + i, needle, n) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * The certificate is read with the strict DER reader: every prefix fails
+ * cleanly, the SubjectPublicKeyInfo equals OpenSSL's, and the critical flag
+ * of an extension must be DER TRUE when present.
+ */
+static void test_cert_der_walk(void **state)
+{
+	/* The .1.8 extension's OID, then where a critical flag would sit. */
+	static const uint8_t oid_18[] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01,
+					 0x83, 0xe7, 0x3d, 0x01, 0x08};
+	struct cert_case c;
+	const struct cert_ext exts[1] = {{ARC_ATTESTATION, NULL, 0, false, false}};
+	struct cert_ext ext = exts[0];
+	struct ratls_cert_extensions out;
+	struct ratls_evidence *ev = NULL;
+	struct ratls_detail d = {0};
+	unsigned char *spki = NULL;
+	const unsigned char *p;
+	uint8_t *der;
+	size_t size = 0;
+	long at;
+	int spki_size;
+	X509 *x;
+
+	(void)state;
+	cert_case_init(&c);
+	ext.payload = c.attestation;
+	ext.size = c.attestation_size;
+	der = build_cert(c.key, &ext, 1, &size);
+
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_OK);
+	p = der;
+	x = d2i_X509(NULL, &p, (long)size);
+	assert_non_null(x);
+	spki_size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+	assert_true(spki_size > 0);
+	assert_int_equal(out.spki_size, (size_t)spki_size);
+	assert_memory_equal(out.spki, spki, (size_t)spki_size);
+	assert_int_equal(out.attestation_size, c.attestation_size);
+	ratls_evidence_clear_extensions(&out);
+	OPENSSL_free(spki);
+	X509_free(x);
+
+	for (size_t n = 0; n < size; n++) {
+		int rc;
+
+		memset(&d, 0, sizeof(d));
+		rc = ratls_evidence_read_extensions(der, n, &out, &d);
+		ratls_evidence_clear_extensions(&out);
+		if (rc != RATLS_ERR_MALFORMED)
+			fail_msg("prefix of %zu of %zu bytes gave %s", n, size, ratls_error_name(rc));
+	}
+
+	/* Another arc in place of .1.8 is not dstack evidence. */
+	at = find_bytes(der, size, oid_18, sizeof(oid_18));
+	assert_true(at > 0);
+	der[at + sizeof(oid_18) - 1] = 0x07;
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ratls_evidence_from_cert(der, size, &ev, &d), RATLS_ERR_NOT_RATLS);
+	assert_null(ev);
+	free(der);
+	cert_case_free(&c);
+}
+
+/* Appends tag, DER length and content to b. */
+static void put_tlv(struct ratls_buffer *b, uint8_t tag, const struct ratls_buffer *content)
+{
+	ratls_buffer_append_u8(b, tag);
+	der_length(b, content->size);
+	ratls_buffer_append(b, content->data, content->size);
+}
+
+/*
+ * A hand-built certificate whose only extension is .1.3 (app id) with the
+ * given critical-flag bytes (NULL for none); unique_ids adds issuer and
+ * subject unique IDs. The fields the walk skips are empty.
+ */
+static uint8_t *handmade_cert(const uint8_t *flag, size_t flag_size, bool unique_ids,
+			      size_t *size)
+{
+	static const uint8_t oid_13[] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01,
+					 0x83, 0xe7, 0x3d, 0x01, 0x03};
+	static const uint8_t inner[] = {0x04, 0x02, 0xab, 0xcd};
+	static const uint8_t spki[] = {0x30, 0x03, 0x02, 0x01, 0x07};
+	static const uint8_t version[] = {0xa0, 0x03, 0x02, 0x01, 0x02};
+	static const uint8_t empty_fields[] = {0x02, 0x01, 0x01, 0x30, 0x00, 0x30, 0x00,
+					       0x30, 0x00, 0x30, 0x00};
+	struct ratls_buffer value = {0}, extension = {0}, list = {0}, wrapped = {0};
+	struct ratls_buffer tbs = {0}, cert_body = {0}, cert = {0};
+
+	ratls_buffer_append(&value, inner, sizeof(inner));
+	ratls_buffer_append(&extension, oid_13, sizeof(oid_13));
+	if (flag != NULL)
+		ratls_buffer_append(&extension, flag, flag_size);
+	put_tlv(&extension, 0x04, &value);
+	put_tlv(&list, 0x30, &extension);
+	put_tlv(&wrapped, 0x30, &list);
+
+	ratls_buffer_append(&tbs, version, sizeof(version));
+	ratls_buffer_append(&tbs, empty_fields, sizeof(empty_fields));
+	ratls_buffer_append(&tbs, spki, sizeof(spki));
+	if (unique_ids)
+		ratls_buffer_append(&tbs, (const uint8_t *)"\x81\x01\x00\x82\x01\x00", 6);
+	put_tlv(&tbs, 0xa3, &wrapped);
+
+	put_tlv(&cert_body, 0x30, &tbs);
+	ratls_buffer_append(&cert_body, (const uint8_t *)"\x30\x00\x03\x01\x00", 5);
+	put_tlv(&cert, 0x30, &cert_body);
+	assert_false(cert.failed);
+
+	free(value.data);
+	free(extension.data);
+	free(list.data);
+	free(wrapped.data);
+	free(tbs.data);
+	free(cert_body.data);
+	*size = cert.size;
+	return cert.data;
+}
+
+/* DER encodes a critical flag only as TRUE (01 01 ff); FALSE is the omitted default. */
+static void test_cert_critical_flag(void **state)
+{
+	static const uint8_t flag_true[] = {0x01, 0x01, 0xff};
+	static const uint8_t flag_false[] = {0x01, 0x01, 0x00};
+	static const uint8_t flag_long[] = {0x01, 0x02, 0xff, 0xff};
+	struct ratls_cert_extensions out;
+	struct ratls_detail d = {0};
+	size_t size = 0;
+	uint8_t *der;
+
+	(void)state;
+	der = handmade_cert(NULL, 0, false, &size);
+	memset(&out, 0, sizeof(out));
+	/* Only an app id: the walk succeeds, then the certificate has no quote. */
+	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_NOT_RATLS);
+	assert_int_equal(out.app_id_size, 2);
+	assert_int_equal(out.spki_size, 5);
+	ratls_evidence_clear_extensions(&out);
+	free(der);
+
+	der = handmade_cert(flag_true, sizeof(flag_true), true, &size);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_NOT_RATLS);
+	assert_int_equal(out.app_id_size, 2);
+	ratls_evidence_clear_extensions(&out);
+	free(der);
+
+	der = handmade_cert(flag_false, sizeof(flag_false), false, &size);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_MALFORMED);
+	assert_non_null(strstr(d.message, "critical flag"));
+	ratls_evidence_clear_extensions(&out);
+	free(der);
+
+	der = handmade_cert(flag_long, sizeof(flag_long), false, &size);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_MALFORMED);
+	ratls_evidence_clear_extensions(&out);
+	free(der);
+}
+
 /* Evidence bound to one key inside a certificate for another key. */
 static void test_cert_wrong_key(void **state)
 {
@@ -2999,6 +3172,8 @@ int main(void)
 		cmocka_unit_test(test_cert_both_forms),
 		cmocka_unit_test(test_cert_malformed_extensions),
 		cmocka_unit_test(test_cert_encodings),
+		cmocka_unit_test(test_cert_der_walk),
+		cmocka_unit_test(test_cert_critical_flag),
 		cmocka_unit_test(test_cert_wrong_key),
 		cmocka_unit_test(test_app_info),
 		cmocka_unit_test(test_cert_app_info),

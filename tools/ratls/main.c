@@ -38,7 +38,8 @@ static void print_help(FILE *out)
 {
 	fputs("Usage: ratls COMMAND SUBCOMMAND [options] [FILE]\n"
 	      "\n"
-	      "Inspect and verify Intel TDX and SGX DCAP quotes and their collateral.\n"
+	      "Inspect and verify Intel TDX and SGX DCAP quotes, their collateral and dstack\n"
+	      "RA-TLS certificates, and run a simulated TDX platform for development.\n"
 	      "\n"
 	      "Commands:\n",
 	      out);

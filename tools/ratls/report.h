@@ -53,6 +53,9 @@ const char *cli_tcb_info_id_name(enum ratls_tcb_info_id id);
 bool cli_td_is_debug(const uint8_t td_attributes[8]);
 bool cli_sgx_is_debug(const uint8_t attributes[16]);
 
+/* Returns size bytes as a hex string, JSON null for a NULL pointer, or NULL when out of memory. */
+json_t *cli_hex_json(const uint8_t *data, size_t size);
+
 /* Each returns a new JSON object, or NULL when out of memory. */
 json_t *cli_quote_json(const struct ratls_quote *quote, enum cli_quote_encoding encoding,
 		       size_t size);

@@ -45,22 +45,6 @@ static size_t list_extensions(const struct ratls_cert_extensions *ext,
 	return n;
 }
 
-static json_t *hex_or_null(const uint8_t *data, size_t size)
-{
-	char *text;
-	json_t *value;
-
-	if (data == NULL)
-		return json_null();
-	text = malloc(2 * size + 1);
-	if (text == NULL)
-		return NULL;
-	cli_hex_encode(data, size, text, 2 * size + 1);
-	value = json_stringn(text, 2 * size);
-	free(text);
-	return value;
-}
-
 /* Adds value to object; a NULL value (out of memory) marks the document failed. */
 static void put(bool *failed, json_t *object, const char *key, json_t *value)
 {
@@ -105,7 +89,7 @@ static json_t *runtime_events_json(bool *failed, const struct ratls_evidence *ev
 		json_t *o = json_object();
 
 		put(failed, o, "event", json_stringn(e->name, e->name_size));
-		put(failed, o, "payload", hex_or_null(e->payload, e->payload_size));
+		put(failed, o, "payload", cli_hex_json(e->payload, e->payload_size));
 		put(failed, o, "version", json_integer(e->version));
 		append(failed, array, o);
 	}
@@ -122,10 +106,10 @@ static json_t *replay_json(bool *failed, const struct cli_evidence_result *r)
 		json_t *entry = json_object();
 
 		put(failed, entry, "status", json_string(ratls_rtmr_status_name(r->replay->status[i])));
-		put(failed, entry, "quote", hex_or_null(r->replay->quote_rtmr[i], RATLS_RTMR_SIZE));
+		put(failed, entry, "quote", cli_hex_json(r->replay->quote_rtmr[i], RATLS_RTMR_SIZE));
 		if (r->replay->status[i] != RATLS_RTMR_NOT_REPLAYED)
 			put(failed, entry, "replayed",
-			    hex_or_null(r->replay->replayed[i], RATLS_RTMR_SIZE));
+			    cli_hex_json(r->replay->replayed[i], RATLS_RTMR_SIZE));
 		put(failed, entry, "log_events",
 		    json_integer((json_int_t)r->replay->log_event_count[i]));
 		append(failed, rtmrs, entry);
@@ -140,21 +124,21 @@ static json_t *identity_json(bool *failed, const struct ratls_identity *id)
 {
 	json_t *o = json_object();
 
-	put(failed, o, "app_id", hex_or_null(id->app_id, id->app_id_size));
-	put(failed, o, "compose_hash", hex_or_null(id->compose_hash, id->compose_hash_size));
+	put(failed, o, "app_id", cli_hex_json(id->app_id, id->app_id_size));
+	put(failed, o, "compose_hash", cli_hex_json(id->compose_hash, id->compose_hash_size));
 	put(failed, o, "instance_id",
-	    id->has_instance_id ? hex_or_null(id->instance_id, id->instance_id_size) : json_null());
-	put(failed, o, "os_image_hash", hex_or_null(id->os_image_hash, id->os_image_hash_size));
+	    id->has_instance_id ? cli_hex_json(id->instance_id, id->instance_id_size) : json_null());
+	put(failed, o, "os_image_hash", cli_hex_json(id->os_image_hash, id->os_image_hash_size));
 	if (id->key_provider_info != NULL) {
 		put(failed, o, "key_provider", json_string(id->key_provider_name));
 		put(failed, o, "key_provider_id",
-		    hex_or_null(id->key_provider_id, id->key_provider_id_size));
+		    cli_hex_json(id->key_provider_id, id->key_provider_id_size));
 	} else {
 		put(failed, o, "key_provider", json_null());
 	}
 	put(failed, o, "system_ready", json_boolean(id->has_system_ready));
-	put(failed, o, "mr_system", hex_or_null(id->mr_system, 32));
-	put(failed, o, "mr_aggregated", hex_or_null(id->mr_aggregated, 32));
+	put(failed, o, "mr_system", cli_hex_json(id->mr_system, 32));
+	put(failed, o, "mr_aggregated", cli_hex_json(id->mr_aggregated, 32));
 	return o;
 }
 
@@ -178,12 +162,12 @@ json_t *cli_evidence_json(const struct cli_evidence_result *r)
 			    json_stringn((const char *)ev->cert.cert_usage, ev->cert.cert_usage_size));
 		if (ev->cert.app_id != NULL)
 			put(&failed, root, "app_id_extension",
-			    hex_or_null(ev->cert.app_id, ev->cert.app_id_size));
+			    cli_hex_json(ev->cert.app_id, ev->cert.app_id_size));
 	}
 	put(&failed, root, "quote_size", json_integer((json_int_t)ev->quote_size));
 	put(&failed, root, "event_log_entries", json_integer((json_int_t)ev->event_count));
 	put(&failed, root, "runtime_events", runtime_events_json(&failed, ev));
-	put(&failed, root, "report_data", hex_or_null(ev->report_data, RATLS_REPORT_DATA_SIZE));
+	put(&failed, root, "report_data", cli_hex_json(ev->report_data, RATLS_REPORT_DATA_SIZE));
 	put(&failed, root, "config_size", json_integer((json_int_t)ev->config_size));
 	if (r->binding_checked)
 		put(&failed, root, "key_binding", code_json(r->binding_code));

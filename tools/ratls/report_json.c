@@ -35,8 +35,7 @@ static void append(struct json_builder *b, json_t *array, json_t *value)
 		b->failed = true;
 }
 
-/* Returns size bytes as a hex string, JSON null for a NULL pointer, or NULL when out of memory. */
-static json_t *hex_json(const uint8_t *data, size_t size)
+json_t *cli_hex_json(const uint8_t *data, size_t size)
 {
 	char *text;
 	json_t *value;
@@ -100,26 +99,26 @@ static json_t *status_json(enum ratls_tcb_status status)
 
 static void put_td_fields(struct json_builder *b, json_t *o, const struct ratls_td_report *td)
 {
-	put(b, o, "tee_tcb_svn", hex_json(td->tee_tcb_svn, 16));
-	put(b, o, "mr_seam", hex_json(td->mr_seam, 48));
-	put(b, o, "mr_signer_seam", hex_json(td->mr_signer_seam, 48));
-	put(b, o, "seam_attributes", hex_json(td->seam_attributes, 8));
-	put(b, o, "td_attributes", hex_json(td->td_attributes, 8));
+	put(b, o, "tee_tcb_svn", cli_hex_json(td->tee_tcb_svn, 16));
+	put(b, o, "mr_seam", cli_hex_json(td->mr_seam, 48));
+	put(b, o, "mr_signer_seam", cli_hex_json(td->mr_signer_seam, 48));
+	put(b, o, "seam_attributes", cli_hex_json(td->seam_attributes, 8));
+	put(b, o, "td_attributes", cli_hex_json(td->td_attributes, 8));
 	put(b, o, "debug", json_boolean(cli_td_is_debug(td->td_attributes)));
-	put(b, o, "xfam", hex_json(td->xfam, 8));
-	put(b, o, "mr_td", hex_json(td->mr_td, 48));
-	put(b, o, "mr_config_id", hex_json(td->mr_config_id, 48));
-	put(b, o, "mr_owner", hex_json(td->mr_owner, 48));
-	put(b, o, "mr_owner_config", hex_json(td->mr_owner_config, 48));
-	put(b, o, "rtmr0", hex_json(td->rtmr[0], 48));
-	put(b, o, "rtmr1", hex_json(td->rtmr[1], 48));
-	put(b, o, "rtmr2", hex_json(td->rtmr[2], 48));
-	put(b, o, "rtmr3", hex_json(td->rtmr[3], 48));
-	put(b, o, "report_data", hex_json(td->report_data, 64));
+	put(b, o, "xfam", cli_hex_json(td->xfam, 8));
+	put(b, o, "mr_td", cli_hex_json(td->mr_td, 48));
+	put(b, o, "mr_config_id", cli_hex_json(td->mr_config_id, 48));
+	put(b, o, "mr_owner", cli_hex_json(td->mr_owner, 48));
+	put(b, o, "mr_owner_config", cli_hex_json(td->mr_owner_config, 48));
+	put(b, o, "rtmr0", cli_hex_json(td->rtmr[0], 48));
+	put(b, o, "rtmr1", cli_hex_json(td->rtmr[1], 48));
+	put(b, o, "rtmr2", cli_hex_json(td->rtmr[2], 48));
+	put(b, o, "rtmr3", cli_hex_json(td->rtmr[3], 48));
+	put(b, o, "report_data", cli_hex_json(td->report_data, 64));
 	if (td->tee_tcb_svn2 != NULL)
-		put(b, o, "tee_tcb_svn2", hex_json(td->tee_tcb_svn2, 16));
+		put(b, o, "tee_tcb_svn2", cli_hex_json(td->tee_tcb_svn2, 16));
 	if (td->mr_servicetd != NULL)
-		put(b, o, "mr_servicetd", hex_json(td->mr_servicetd, 48));
+		put(b, o, "mr_servicetd", cli_hex_json(td->mr_servicetd, 48));
 }
 
 static json_t *td_report_json(struct json_builder *b, const struct ratls_td_report *td)
@@ -132,19 +131,19 @@ static json_t *td_report_json(struct json_builder *b, const struct ratls_td_repo
 
 static void put_sgx_fields(struct json_builder *b, json_t *o, const struct ratls_sgx_report *sgx)
 {
-	put(b, o, "cpu_svn", hex_json(sgx->cpu_svn, 16));
+	put(b, o, "cpu_svn", cli_hex_json(sgx->cpu_svn, 16));
 	put(b, o, "misc_select", json_integer(sgx->misc_select));
-	put(b, o, "isv_ext_prod_id", hex_json(sgx->isv_ext_prod_id, 16));
-	put(b, o, "attributes", hex_json(sgx->attributes, 16));
+	put(b, o, "isv_ext_prod_id", cli_hex_json(sgx->isv_ext_prod_id, 16));
+	put(b, o, "attributes", cli_hex_json(sgx->attributes, 16));
 	put(b, o, "debug", json_boolean(cli_sgx_is_debug(sgx->attributes)));
-	put(b, o, "mr_enclave", hex_json(sgx->mr_enclave, 32));
-	put(b, o, "mr_signer", hex_json(sgx->mr_signer, 32));
-	put(b, o, "config_id", hex_json(sgx->config_id, 64));
+	put(b, o, "mr_enclave", cli_hex_json(sgx->mr_enclave, 32));
+	put(b, o, "mr_signer", cli_hex_json(sgx->mr_signer, 32));
+	put(b, o, "config_id", cli_hex_json(sgx->config_id, 64));
 	put(b, o, "isv_prod_id", json_integer(sgx->isv_prod_id));
 	put(b, o, "isv_svn", json_integer(sgx->isv_svn));
 	put(b, o, "config_svn", json_integer(sgx->config_svn));
-	put(b, o, "isv_family_id", hex_json(sgx->isv_family_id, 16));
-	put(b, o, "report_data", hex_json(sgx->report_data, 64));
+	put(b, o, "isv_family_id", cli_hex_json(sgx->isv_family_id, 16));
+	put(b, o, "report_data", cli_hex_json(sgx->report_data, 64));
 }
 
 static json_t *sgx_report_json(struct json_builder *b, const struct ratls_sgx_report *sgx)
@@ -165,10 +164,10 @@ static json_t *quote_header_json(struct json_builder *b, const struct ratls_quot
 	put(b, o, "tee_type_name", json_string(cli_tee_type_name(q->tee_type)));
 	put(b, o, "qe_svn", json_integer(q->qe_svn));
 	put(b, o, "pce_svn", json_integer(q->pce_svn));
-	put(b, o, "qe_vendor_id", hex_json(q->qe_vendor_id, 16));
+	put(b, o, "qe_vendor_id", cli_hex_json(q->qe_vendor_id, 16));
 	put(b, o, "qe_vendor_is_intel",
 	    json_boolean(memcmp(q->qe_vendor_id, intel_qe_vendor_id, 16) == 0));
-	put(b, o, "user_data", hex_json(q->user_data, 20));
+	put(b, o, "user_data", cli_hex_json(q->user_data, 20));
 	return o;
 }
 
@@ -225,8 +224,8 @@ static json_t *signature_data_json(struct json_builder *b, const struct ratls_qu
 	json_t *cert = json_object();
 
 	put(b, o, "size", json_integer(q->signature_data_size));
-	put(b, o, "signature", hex_json(q->signature, 64));
-	put(b, o, "attestation_key", hex_json(q->attestation_key, 64));
+	put(b, o, "signature", cli_hex_json(q->signature, 64));
+	put(b, o, "attestation_key", cli_hex_json(q->attestation_key, 64));
 	put(b, cert, "type", json_integer(q->cert_data_type));
 	put(b, cert, "type_name", json_string(cli_cert_data_type_name(q->cert_data_type)));
 	put(b, cert, "size", json_integer(q->cert_data_size));
@@ -250,9 +249,9 @@ json_t *cli_quote_json(const struct ratls_quote *q, enum cli_quote_encoding enco
 		json_t *auth = json_object();
 
 		put(&b, root, "qe_report", sgx_report_json(&b, &q->qe_report));
-		put(&b, root, "qe_report_signature", hex_json(q->qe_report_signature, 64));
+		put(&b, root, "qe_report_signature", cli_hex_json(q->qe_report_signature, 64));
 		put(&b, auth, "size", json_integer(q->qe_auth_data_size));
-		put(&b, auth, "data", hex_json(q->qe_auth_data, q->qe_auth_data_size));
+		put(&b, auth, "data", cli_hex_json(q->qe_auth_data, q->qe_auth_data_size));
 		put(&b, root, "qe_auth_data", auth);
 	} else {
 		put(&b, root, "qe_report", json_null());
@@ -314,11 +313,11 @@ static json_t *pck_json(struct json_builder *b, const struct ratls_verified_repo
 {
 	json_t *o = json_object();
 
-	put(b, o, "fmspc", hex_json(r->pck.fmspc, 6));
-	put(b, o, "pce_id", hex_json(r->pck.pce_id, 2));
+	put(b, o, "fmspc", cli_hex_json(r->pck.fmspc, 6));
+	put(b, o, "pce_id", cli_hex_json(r->pck.pce_id, 2));
 	put(b, o, "pce_svn", json_integer(r->pck.pce_svn));
-	put(b, o, "cpu_svn", hex_json(r->pck.cpu_svn, 16));
-	put(b, o, "tcb_comp_svn", hex_json(r->pck.tcb_comp_svn, 16));
+	put(b, o, "cpu_svn", cli_hex_json(r->pck.cpu_svn, 16));
+	put(b, o, "tcb_comp_svn", cli_hex_json(r->pck.tcb_comp_svn, 16));
 	put(b, o, "sgx_type", json_string(cli_sgx_type_name(r->pck.sgx_type)));
 	put(b, o, "ca_type", json_string(r->pck_from_platform_ca ? "platform" : "processor"));
 	return o;
@@ -348,7 +347,7 @@ static json_t *report_json(struct json_builder *b, const struct ratls_verified_r
 	put(b, o, "qe_tcb_date", time_json(r->qe_tcb_date));
 	put(b, o, "qe_isv_svn", json_integer(r->qe_isv_svn));
 	put(b, o, "tcb_evaluation_data_number", json_integer(r->tcb_evaluation_data_number));
-	put(b, o, "fmspc", hex_json(r->pck.fmspc, 6));
+	put(b, o, "fmspc", cli_hex_json(r->pck.fmspc, 6));
 	put(b, o, "ca_type", json_string(r->pck_from_platform_ca ? "platform" : "processor"));
 	put(b, o, "pck", pck_json(b, r));
 
@@ -461,10 +460,10 @@ static json_t *tcb_levels_json(struct json_builder *b, const struct ratls_tcb_in
 
 		put(b, level, "status", status_json(l->status));
 		put(b, level, "tcb_date", time_json(l->tcb_date));
-		put(b, level, "sgx_components", hex_json(l->sgx_svn, 16));
+		put(b, level, "sgx_components", cli_hex_json(l->sgx_svn, 16));
 		put(b, level, "pce_svn", json_integer(l->pce_svn));
 		put(b, level, "tdx_components",
-		    l->has_tdx_svn ? hex_json(l->tdx_svn, 16) : json_null());
+		    l->has_tdx_svn ? cli_hex_json(l->tdx_svn, 16) : json_null());
 		put(b, level, "advisory_ids", advisories_json(b, &l->advisories));
 		append(b, a, level);
 	}
@@ -480,9 +479,9 @@ static json_t *module_identities_json(struct json_builder *b, const struct ratls
 		json_t *o = json_object();
 
 		put(b, o, "id", field_json(m->id, sizeof(m->id)));
-		put(b, o, "mrsigner", hex_json(m->mrsigner, 48));
-		put(b, o, "attributes", hex_json(m->attributes, 8));
-		put(b, o, "attributes_mask", hex_json(m->attributes_mask, 8));
+		put(b, o, "mrsigner", cli_hex_json(m->mrsigner, 48));
+		put(b, o, "attributes", cli_hex_json(m->attributes, 8));
+		put(b, o, "attributes_mask", cli_hex_json(m->attributes_mask, 8));
 		put(b, o, "level_count", json_integer((json_int_t)m->level_count));
 		put(b, o, "levels", isv_levels_json(b, m->levels, m->level_count));
 		append(b, a, o);
@@ -499,16 +498,16 @@ json_t *cli_tcb_info_json(const struct ratls_tcb_info *info)
 	put(&b, o, "version", json_integer(info->version));
 	put(&b, o, "issue_date", time_json(info->issue_date));
 	put(&b, o, "next_update", time_json(info->next_update));
-	put(&b, o, "fmspc", hex_json(info->fmspc, 6));
-	put(&b, o, "pce_id", hex_json(info->pce_id, 2));
+	put(&b, o, "fmspc", cli_hex_json(info->fmspc, 6));
+	put(&b, o, "pce_id", cli_hex_json(info->pce_id, 2));
 	put(&b, o, "tcb_type", json_integer(info->tcb_type));
 	put(&b, o, "tcb_evaluation_data_number", json_integer(info->tcb_evaluation_data_number));
 	if (info->has_tdx_module) {
 		json_t *module = json_object();
 
-		put(&b, module, "mrsigner", hex_json(info->tdx_module_mrsigner, 48));
-		put(&b, module, "attributes", hex_json(info->tdx_module_attributes, 8));
-		put(&b, module, "attributes_mask", hex_json(info->tdx_module_attributes_mask, 8));
+		put(&b, module, "mrsigner", cli_hex_json(info->tdx_module_mrsigner, 48));
+		put(&b, module, "attributes", cli_hex_json(info->tdx_module_attributes, 8));
+		put(&b, module, "attributes_mask", cli_hex_json(info->tdx_module_attributes_mask, 8));
 		put(&b, o, "tdx_module", module);
 	} else {
 		put(&b, o, "tdx_module", json_null());
@@ -542,9 +541,9 @@ json_t *cli_qe_identity_json(const struct ratls_qe_identity *identity)
 	if (snprintf(word, sizeof(word), "%08x", (unsigned)identity->miscselect_mask) != 8)
 		b.failed = true;
 	put(&b, o, "miscselect_mask", json_string(word));
-	put(&b, o, "attributes", hex_json(identity->attributes, 16));
-	put(&b, o, "attributes_mask", hex_json(identity->attributes_mask, 16));
-	put(&b, o, "mrsigner", hex_json(identity->mrsigner, 32));
+	put(&b, o, "attributes", cli_hex_json(identity->attributes, 16));
+	put(&b, o, "attributes_mask", cli_hex_json(identity->attributes_mask, 16));
+	put(&b, o, "mrsigner", cli_hex_json(identity->mrsigner, 32));
 	put(&b, o, "isv_prod_id", json_integer(identity->isv_prod_id));
 	put(&b, o, "level_count", json_integer((json_int_t)identity->level_count));
 	put(&b, o, "levels", isv_levels_json(&b, identity->levels, identity->level_count));
