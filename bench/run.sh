@@ -134,4 +134,37 @@ node "$anchor_dir/anchor.mjs" "$@" > "$anchor_results"
 echo "Raw results: $results_dir" >&2
 echo
 node "$anchor_dir/table.mjs" "${table_args[@]}"
+
+# The PCS provider benchmark, when bench/meson.build defines it: bench_pcs
+# serves the real TDX sample's collateral from the tests' PCS look-alike on
+# 127.0.0.1 and prints JSON lines like bench_verify (cases tdx_warm,
+# tdx_pcs_hit, tdx_pcs_cold, and tdx_pcs_hit_over_warm with the ratios).
+# The target: a verification served from the provider's cache costs at
+# most 1.10 times the warm verification measured in the same run.
+has_bench_pcs=false
+if [ "$bench_status" = built ]; then
+    has_bench_pcs=$(meson introspect --targets "$builddir" |
+        node -e 'const targets = JSON.parse(require("fs").readFileSync(0, "utf8"));
+                 process.stdout.write(String(targets.some((target) => target.name === "bench_pcs")));')
+fi
+if [ "$has_bench_pcs" = true ]; then
+    pcs_results="$results_dir/pcs.jsonl"
+    if meson compile -C "$builddir" bench_pcs >&2 && "$builddir/bench/bench_pcs" > "$pcs_results"; then
+        echo
+        node -e '
+            const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n");
+            const cases = Object.fromEntries(lines.map((line) => JSON.parse(line)).map((c) => [c.case, c]));
+            const ms = (c) => `${c.median_ms.toFixed(3)} ms (p10 ${c.p10_ms.toFixed(3)} ms)`;
+            const ratio = cases.tdx_pcs_hit_over_warm;
+            console.log("PCS provider, real TDX sample, collateral over HTTP on 127.0.0.1");
+            console.log(`  warm verification (tdx_warm)        ${ms(cases.tdx_warm)}`);
+            console.log(`  served from the cache (tdx_pcs_hit) ${ms(cases.tdx_pcs_hit)}`);
+            console.log(`  cache hit / warm                    ${ratio.median_ratio.toFixed(3)} (p10 ${ratio.p10_ratio.toFixed(3)}), target at most 1.10`);
+            console.log(`  cold fetch and verify (tdx_pcs_cold) ${ms(cases.tdx_pcs_cold)}`);
+        ' "$pcs_results"
+    else
+        echo "run.sh: bench_pcs failed; see the errors above" >&2
+        exit_status=1
+    fi
+fi
 exit "$exit_status"

@@ -8,6 +8,8 @@ packages=(
     clang
     libclang-rt-14-dev
     libcmocka-dev
+    libcurl4-openssl-dev
+    libevent-dev
     libjansson-dev
     libmsgpack-dev
     libssl-dev

@@ -43,6 +43,7 @@ extern const struct cli_command cli_inspect_cert_command;
 extern const struct cli_command cli_verify_quote_command;
 extern const struct cli_command cli_verify_cert_command;
 extern const struct cli_command cli_collateral_check_command;
+extern const struct cli_command cli_collateral_fetch_command;
 extern const struct cli_command cli_sim_init_command;
 extern const struct cli_command cli_sim_quote_command;
 extern const struct cli_command cli_sim_collateral_command;

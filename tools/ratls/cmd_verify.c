@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "input.h"
+#include "pcs_options.h"
 #include "ratls/attest.h"
 #include "ratls/dcap.h"
 #include "ratls/policy.h"
@@ -76,6 +77,7 @@ static const struct option long_options[] = {
 	{"app-id", required_argument, NULL, OPT_APP_ID},
 	{"os-image-hash", required_argument, NULL, OPT_OS_IMAGE_HASH},
 	{"allow-simulator", no_argument, NULL, OPT_ALLOW_SIMULATOR},
+	CLI_PCS_LONG_OPTIONS,
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -141,13 +143,17 @@ struct verify_args {
 	const char *identities[IDENTITY_OPTION_COUNT][RATLS_POLICY_IDENTITIES_MAX];
 	size_t identity_count[IDENTITY_OPTION_COUNT];
 	bool allow_simulator;
-	bool has_collateral;
+	bool has_collateral;       /* any source: a bundle, files or a service */
+	bool has_collateral_files; /* one of the separate collateral files */
+	/* A PCS or PCCS to fetch the collateral from; files given as well replace its parts. */
+	struct cli_pcs_args service;
 };
 
 static void print_collateral_help(FILE *out)
 {
-	fputs("Collateral: a bundle, the separate files, or a bundle with files that\n"
-	      "replace its parts.\n"
+	fputs("Collateral: a bundle, the separate files, a collateral service, or a\n"
+	      "combination, where files replace the parts of the bundle or the fetched\n"
+	      "collateral.\n"
 	      "  --collateral FILE         bundle JSON (dcap-qvl QuoteCollateralV3 form)\n"
 	      "  --tcb-info FILE           TCB info as Intel PCS serves it\n"
 	      "                            ({\"tcbInfo\":...,\"signature\":...})\n"
@@ -215,6 +221,8 @@ static void print_help(FILE *out)
 	      "\n",
 	      out);
 	print_collateral_help(out);
+	cli_pcs_print_help(out);
+	fputs("\n", out);
 	print_policy_help(out);
 	print_output_help(out);
 	fputs("The report lists the verdict, TCB status, advisory IDs, platform, TDX module\n"
@@ -241,6 +249,8 @@ static void print_cert_help(FILE *out)
 	      "\n",
 	      out);
 	print_collateral_help(out);
+	cli_pcs_print_help(out);
+	fputs("\n", out);
 	print_policy_help(out);
 	fputs("  --compose-hash HEX        allow this compose hash (64 hex digits, the\n"
 	      "                            SHA-256 of app-compose.json); repeatable\n"
@@ -331,6 +341,8 @@ static int handle_option(struct verify_args *args, int opt, char **argv, int opt
 {
 	struct ratls_detail detail = {0};
 
+	if (cli_pcs_is_option(opt))
+		return cli_pcs_handle_option(&args->service, opt, optarg, COMMAND);
 	if (opt >= OPT_TCB_INFO && opt <= OPT_CHAIN) {
 		/* long_options lists these in enum order, starting at OPT_COLLATERAL. */
 		const char *name = long_options[opt - OPT_COLLATERAL].name;
@@ -419,13 +431,14 @@ static int parse_args(int argc, char **argv, struct verify_args *args)
 
 	for (size_t i = 0; i < PIECE_PATH_COUNT; i++)
 		any_piece = any_piece || args->piece_paths[i] != NULL;
-	args->has_collateral = args->bundle_path != NULL || any_piece;
+	args->has_collateral_files = any_piece;
+	args->has_collateral = args->bundle_path != NULL || any_piece || args->service.url != NULL;
 	/* A certificate without evidence needs none, so verify cert reports its absence later. */
 	if (!args->has_collateral && !args->cert_mode)
 		return cli_usage_error(COMMAND,
-				       "no collateral given; pass --collateral BUNDLE.json, or "
-				       "--tcb-info, --qe-identity, --pck-crl, --root-crl and their "
-				       "issuer chains");
+				       "no collateral given; pass --collateral BUNDLE.json, the "
+				       "separate files (--tcb-info, --qe-identity, --pck-crl, "
+				       "--root-crl and their issuer chains), or --pccs-url URL");
 	if (!args->at_given)
 		args->at = (int64_t)time(NULL);
 	return -1;
@@ -509,6 +522,35 @@ static int build_policy(const struct verify_args *args, struct ratls_policy **ou
 fail:
 	ratls_policy_free(policy);
 	return status;
+}
+
+/*
+ * With --pccs-url or --pcs-url, replaces *collateral with the collateral of
+ * the quote's platform fetched from the service; the files given then
+ * replace its parts in load_collateral.
+ */
+static int fetch_collateral(const struct verify_args *args, const struct cli_buffer *trust_root,
+			    const uint8_t *quote, size_t quote_size,
+			    struct ratls_collateral **collateral, struct ratls_detail *detail)
+{
+	struct ratls_pcs_provider *provider = NULL;
+	struct ratls_collateral *fetched = NULL;
+	struct ratls_pcs_key key;
+	int rc;
+
+	if (args->service.url == NULL)
+		return RATLS_OK;
+	if ((rc = ratls_pcs_key_from_quote(quote, quote_size, &key, detail)) != RATLS_OK)
+		return rc;
+	if ((rc = cli_pcs_provider_new(&args->service, trust_root, &provider, detail)) != RATLS_OK)
+		return rc;
+	rc = ratls_pcs_fetch(provider, &key, &fetched, detail);
+	ratls_pcs_provider_free(provider);
+	if (rc != RATLS_OK)
+		return rc;
+	ratls_collateral_free(*collateral);
+	*collateral = fetched;
+	return RATLS_OK;
 }
 
 static int load_collateral(const struct verify_args *args, struct ratls_collateral *collateral,
@@ -599,14 +641,17 @@ static int verify(const struct verify_args *args, const struct ratls_policy *pol
 	}
 	if ((rc = cli_load_quote(args->input_path, &quote, &encoding, &detail)) != RATLS_OK)
 		goto out;
-	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
-		goto out;
 	if (args->trust_root_path != NULL) {
 		if ((rc = cli_load_trust_root(args->trust_root_path, &root, &detail)) != RATLS_OK)
 			goto out;
 		options.trust_root_der = root.data;
 		options.trust_root_der_size = root.size;
 	}
+	rc = fetch_collateral(args, &root, quote.data, quote.size, &collateral, &detail);
+	if (rc != RATLS_OK)
+		goto out;
+	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
+		goto out;
 
 	rc = ratls_dcap_verify(quote.data, quote.size, collateral, args->at, &options, &report,
 			       &detail);
@@ -685,6 +730,7 @@ static int verify_cert(const struct verify_args *args, const struct ratls_policy
 	struct cli_verify_result result = {.at = args->at, .detail = &detail};
 	struct cli_buffer cert = {0}, root = {0};
 	struct ratls_collateral *collateral = ratls_collateral_new();
+	bool have_collateral;
 	int rc, status;
 
 	memset(&cert_result, 0, sizeof(cert_result));
@@ -700,15 +746,30 @@ static int verify_cert(const struct verify_args *args, const struct ratls_policy
 		result.failed_step = "extraction";
 		goto out;
 	}
-	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
-		goto out;
 	if (args->trust_root_path != NULL) {
 		if ((rc = cli_load_trust_root(args->trust_root_path, &root, &detail)) != RATLS_OK)
 			goto out;
 		dcap_options.trust_root_der = root.data;
 		dcap_options.trust_root_der_size = root.size;
 	}
-	if (args->has_collateral) {
+	have_collateral = args->bundle_path != NULL || args->has_collateral_files;
+	if (args->service.url != NULL) {
+		struct ratls_evidence *ev = NULL;
+		struct ratls_detail ignored = {0};
+
+		/* A certificate without evidence fetches nothing; ratls_verify_cert reports it. */
+		if (ratls_evidence_from_cert(cert.data, cert.size, &ev, &ignored) == RATLS_OK) {
+			rc = fetch_collateral(args, &root, ev->quote, ev->quote_size, &collateral,
+					      &detail);
+			have_collateral = true;
+		}
+		ratls_evidence_free(ev);
+		if (rc != RATLS_OK)
+			goto out;
+	}
+	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
+		goto out;
+	if (have_collateral) {
 		rc = ratls_dcap_context_new(collateral, &dcap_options, &context, &detail);
 		if (rc != RATLS_OK)
 			goto out;

@@ -13,6 +13,7 @@ static const struct cli_command *const commands[] = {
 	&cli_verify_quote_command,
 	&cli_verify_cert_command,
 	&cli_collateral_check_command,
+	&cli_collateral_fetch_command,
 	&cli_sim_init_command,
 	&cli_sim_quote_command,
 	&cli_sim_collateral_command,
