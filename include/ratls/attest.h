@@ -62,10 +62,11 @@ struct ratls_verify_cert_options {
 	/* NULL applies the defaults of ratls_policy_new. */
 	const struct ratls_policy *policy;
 	/*
-	 * Accepts a certificate without any dstack attestation extension (a
-	 * development server without TDX) with a warning on every call. It
-	 * changes only that case: a certificate whose evidence is present but
-	 * bad still fails. The result then has attested == false.
+	 * Accepts a certificate without a dstack quote or event log extension
+	 * (.1.8, .1.1 or .1.2), as a development server without TDX presents,
+	 * with a warning on every call. It changes only that case: a certificate
+	 * whose evidence is present but bad still fails. The result then has
+	 * attested == false, and no policy rule or pin was applied.
 	 */
 	bool allow_simulator;
 };
@@ -159,9 +160,12 @@ struct ratls_issue_params {
  *
  * On success *cert_der is the certificate (free with free()) and *key_pem
  * the PKCS#8 PEM private key as a NUL-terminated string (free with
- * ratls_issue_free_key, which wipes it). Returns RATLS_ERR_INVALID_ARGUMENT
- * for bad parameters, the quote source's error, or RATLS_ERR_INTERNAL when
- * OpenSSL fails.
+ * ratls_issue_free_key, which wipes it). Before signing, the envelope is
+ * decoded and replayed as a client would. Returns RATLS_ERR_INVALID_ARGUMENT
+ * for bad parameters, the quote source's error, RATLS_ERR_KEY_BINDING when
+ * the quote does not carry the report_data passed to the source,
+ * RATLS_ERR_EVENT_LOG when the runtime events do not replay to its RTMR3,
+ * or RATLS_ERR_INTERNAL when OpenSSL fails.
  */
 RATLS_EXPORT RATLS_MUST_CHECK int ratls_issue_cert(const struct ratls_issue_params *params,
 						   uint8_t **cert_der, size_t *cert_der_size,

@@ -243,14 +243,16 @@ struct ratls_evidence {
  * a failure.
  *
  * Errors:
- *  - RATLS_ERR_NOT_RATLS exactly when the certificate parses but has neither
- *    .1.1 nor .1.8. It is the one error that allow_simulator may turn into a
+ *  - RATLS_ERR_NOT_RATLS exactly when the certificate parses and has none of
+ *    .1.1, .1.8 and .1.2 (issuer claims such as .1.3 and .1.4 alone are not
+ *    evidence). It is the one error that allow_simulator may turn into a
  *    warning.
  *  - RATLS_ERR_MALFORMED for a certificate or extension value that is not
  *    strict DER (trailing bytes inside an extension included), and for a
  *    duplicated dstack extension.
  *  - RATLS_ERR_TRAILING_DATA for bytes after a DER certificate.
- *  - RATLS_ERR_EVENT_LOG for .1.1 without .1.8 and without .1.2.
+ *  - RATLS_ERR_EVENT_LOG for .1.1 without .1.8 and without .1.2, and for
+ *    .1.2 without a quote.
  *  - RATLS_ERR_LIMIT_EXCEEDED for input over RATLS_EVIDENCE_MAX_SIZE.
  */
 RATLS_EXPORT RATLS_MUST_CHECK int ratls_evidence_read_extensions(const uint8_t *cert, size_t size,

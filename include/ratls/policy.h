@@ -94,6 +94,9 @@ RATLS_EXPORT RATLS_MUST_CHECK int ratls_policy_add_os_image_hash(struct ratls_po
 /* Returns true when policy pins a compose hash, app id or OS image hash. */
 RATLS_EXPORT bool ratls_policy_pins_identity(const struct ratls_policy *policy);
 
+/* Returns true when policy pins anything: an MRTD, an RTMR or an identity field. */
+RATLS_EXPORT bool ratls_policy_has_pins(const struct ratls_policy *policy);
+
 /*
  * Appraises the dstack identity of evidence whose RTMR3 replay matched the
  * quote (struct ratls_replay.identity with identity_valid set). identity may

@@ -361,6 +361,29 @@ void ratls_issue_free_key(char *key_pem, size_t key_pem_size)
 	free(key_pem);
 }
 
+/*
+ * Decodes the envelope as a client will and replays it, so that a quote
+ * source that returned a quote for other report_data or with RTMRs that the
+ * events do not reproduce fails here instead of in every client.
+ */
+static int check_envelope(const uint8_t *envelope, size_t size, struct ratls_detail *detail)
+{
+	struct ratls_evidence *ev = NULL;
+	struct ratls_replay replay;
+	struct ratls_detail check_detail = {0};
+	int rc;
+
+	rc = ratls_evidence_from_attestation(envelope, size, &ev, &check_detail);
+	if (rc == RATLS_OK)
+		rc = ratls_evidence_replay(ev, &replay, &check_detail);
+	ratls_evidence_free(ev);
+	if (rc != RATLS_OK)
+		return ratls_fail(detail, rc, "the quote from the quote source does not fit the "
+					      "certificate: %s",
+				  check_detail.message);
+	return RATLS_OK;
+}
+
 /* Builds the evidence extensions: the V0 envelope and, when asked, .1.1 and .1.2. */
 static int add_evidence(X509 *x509, const struct ratls_issue_params *p, const uint8_t *quote,
 			size_t quote_size, const uint8_t report_data[RATLS_REPORT_DATA_SIZE],
@@ -380,6 +403,8 @@ static int add_evidence(X509 *x509, const struct ratls_issue_params *p, const ui
 				      p->runtime_event_count, report_data, p->config,
 				      p->config_size, &envelope, &envelope_size, detail);
 	if (rc != RATLS_OK)
+		goto out;
+	if ((rc = check_envelope(envelope, envelope_size, detail)) != RATLS_OK)
 		goto out;
 	if (p->legacy_extensions) {
 		if ((rc = add_dstack_extension(x509, OID_RATLS_QUOTE, quote, quote_size, detail)) !=

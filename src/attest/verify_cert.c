@@ -35,37 +35,66 @@ void ratls_verify_cert_result_clear(struct ratls_verify_cert_result *result)
 	memset(result, 0, sizeof(*result));
 }
 
+/* One report field and the same field of the parsed quote. */
+struct field_pair {
+	const char *name;
+	const uint8_t *reported;
+	const uint8_t *quoted; /* NULL when the quote's body lacks the field */
+	size_t size;
+};
+
 /*
  * Checks that the backend's report describes the quote from the
- * certificate: a backend that returned another quote's report would
- * otherwise make the binding and replay checks compare unrelated values.
+ * certificate, field by field. A backend that returned another quote's
+ * report (of the same TD, or bound to another key) would otherwise make the
+ * binding, replay and policy checks judge values the certificate does not
+ * carry.
  */
 static int check_report_matches_quote(const struct ratls_evidence *ev,
 				      const struct ratls_verified_report *report,
 				      struct ratls_detail *detail)
 {
 	const struct ratls_td_report *td = &ev->parsed_quote.td;
-	char seen[97], expected[97];
+	const struct ratls_td_fields *r = &report->td;
+	const struct field_pair fields[] = {
+		{"TEE_TCB_SVN", r->tee_tcb_svn, td->tee_tcb_svn, 16},
+		{"MRSEAM", r->mr_seam, td->mr_seam, 48},
+		{"MRSIGNERSEAM", r->mr_signer_seam, td->mr_signer_seam, 48},
+		{"SEAMATTRIBUTES", r->seam_attributes, td->seam_attributes, 8},
+		{"TDATTRIBUTES", r->td_attributes, td->td_attributes, 8},
+		{"XFAM", r->xfam, td->xfam, 8},
+		{"MRTD", r->mr_td, td->mr_td, 48},
+		{"MRCONFIGID", r->mr_config_id, td->mr_config_id, 48},
+		{"MROWNER", r->mr_owner, td->mr_owner, 48},
+		{"MROWNERCONFIG", r->mr_owner_config, td->mr_owner_config, 48},
+		{"RTMR0", r->rtmr[0], td->rtmr[0], 48},
+		{"RTMR1", r->rtmr[1], td->rtmr[1], 48},
+		{"RTMR2", r->rtmr[2], td->rtmr[2], 48},
+		{"RTMR3", r->rtmr[3], td->rtmr[3], 48},
+		{"REPORTDATA", r->report_data, td->report_data, 64},
+		{"TEE_TCB_SVN2", r->tee_tcb_svn2, td->tee_tcb_svn2, 16},
+		{"MRSERVICETD", r->mr_servicetd, td->mr_servicetd, 48},
+	};
+	char seen[129], expected[129];
 
 	if (report->body_type == RATLS_BODY_SGX_ENCLAVE)
 		return ratls_fail(detail, RATLS_ERR_EVENT_LOG,
 				  "the verifier returned an SGX enclave report for a TDX quote");
-	if (memcmp(report->td.mr_td, td->mr_td, 48) != 0) {
-		ratls_hex_encode(report->td.mr_td, 48, seen);
-		ratls_hex_encode(td->mr_td, 48, expected);
+	if (report->td.has_td15 != (td->mr_servicetd != NULL))
 		return ratls_fail(detail, RATLS_ERR_EVENT_LOG,
-				  "the verifier's report has MRTD %s but the certificate's quote has %s",
-				  seen, expected);
-	}
-	for (int i = 0; i < RATLS_RTMR_COUNT; i++) {
-		if (memcmp(report->td.rtmr[i], td->rtmr[i], 48) == 0)
+				  "the verifier's report and the certificate's quote have different "
+				  "TD report versions");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const struct field_pair *f = &fields[i];
+
+		if (f->quoted == NULL || memcmp(f->reported, f->quoted, f->size) == 0)
 			continue;
-		ratls_hex_encode(report->td.rtmr[i], 48, seen);
-		ratls_hex_encode(td->rtmr[i], 48, expected);
+		ratls_hex_encode(f->reported, f->size, seen);
+		ratls_hex_encode(f->quoted, f->size, expected);
 		return ratls_fail(detail, RATLS_ERR_EVENT_LOG,
-				  "the verifier's report has RTMR%d %s but the certificate's quote "
-				  "has %s",
-				  i, seen, expected);
+				  "the verifier's report has %s %s but the certificate's quote has "
+				  "%s; the verifier checked another quote",
+				  f->name, seen, expected);
 	}
 	return RATLS_OK;
 }
@@ -73,10 +102,10 @@ static int check_report_matches_quote(const struct ratls_evidence *ev,
 /* Accepts a certificate without evidence under allow_simulator, loudly. */
 static int accept_without_evidence(const struct ratls_verify_cert_options *options)
 {
-	if (ratls_policy_pins_identity(options->policy))
+	if (ratls_policy_has_pins(options->policy))
 		ratls_log(RATLS_LOG_WARNING,
-			  "allow_simulator: the policy's identity pins are not applied to a "
-			  "certificate without evidence");
+			  "allow_simulator: the policy's MRTD, RTMR and identity pins are not "
+			  "applied to a certificate without evidence");
 	ratls_log(RATLS_LOG_WARNING,
 		  "allow_simulator: accepting a certificate without RA-TLS evidence; the server "
 		  "is not attested, so never use this option in production");

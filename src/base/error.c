@@ -172,6 +172,26 @@ void ratls_detail_clear(struct ratls_detail *detail)
 	detail->message[0] = '\0';
 }
 
+/*
+ * Makes a detail message safe to print on a terminal or in a log line,
+ * because messages quote values from untrusted input (event names, JSON
+ * keys): line breaks become spaces, other control characters '?', and the
+ * Unicode bidirectional controls U+202A-U+202E and U+2066-U+2069, which can
+ * reorder the text a reader sees, become "???".
+ */
+static void neutralize_message(char *message)
+{
+	for (unsigned char *p = (unsigned char *)message; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+		else if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+					  (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+			p[0] = p[1] = p[2] = '?';
+	}
+}
+
 int ratls_vfail(struct ratls_detail *detail, int code, const char *fmt, va_list ap)
 {
 	if (detail == NULL || detail->code != RATLS_OK)
@@ -179,10 +199,7 @@ int ratls_vfail(struct ratls_detail *detail, int code, const char *fmt, va_list 
 
 	detail->code = code;
 	vsnprintf(detail->message, sizeof(detail->message), fmt, ap);
-	for (char *p = detail->message; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	}
+	neutralize_message(detail->message);
 	return code;
 }
 

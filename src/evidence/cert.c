@@ -184,6 +184,7 @@ static int walk_certificate(const uint8_t *der, size_t size, struct ratls_cert_e
 			    struct ratls_detail *detail)
 {
 	struct ratls_reader r, cert, tbs, field, spki_start, list;
+	uint32_t version_number = 0;
 	uint8_t tag = 0;
 	int rc;
 
@@ -200,10 +201,21 @@ static int walk_certificate(const uint8_t *der, size_t size, struct ratls_cert_e
 				  "the DER certificate is followed by %zu more bytes",
 				  ratls_reader_remaining(&r));
 
-	/* version (optional), serialNumber, signature, issuer, validity, subject */
-	if (ratls_reader_remaining(&tbs) > 0 && tbs.data[tbs.offset] == TAG_VERSION &&
-	    ratls_der_read(&tbs, &tag, &field) != RATLS_OK)
-		goto malformed;
+	/*
+	 * version [0] EXPLICIT INTEGER: DER omits the default v1 (0), so a
+	 * present version is v2 (1) or v3 (2), and extensions need v3.
+	 */
+	if (ratls_reader_remaining(&tbs) > 0 && tbs.data[tbs.offset] == TAG_VERSION) {
+		struct ratls_reader version;
+
+		if (ratls_der_expect(&tbs, TAG_VERSION, &field) != RATLS_OK ||
+		    ratls_der_expect(&field, RATLS_DER_INTEGER, &version) != RATLS_OK ||
+		    ratls_reader_remaining(&field) != 0 ||
+		    ratls_der_uint32(&version, &version_number) != RATLS_OK ||
+		    (version_number != 1 && version_number != 2))
+			goto malformed;
+	}
+	/* serialNumber, signature, issuer, validity, subject */
 	if (ratls_der_expect(&tbs, RATLS_DER_INTEGER, &field) != RATLS_OK)
 		goto malformed;
 	for (int i = 0; i < 4; i++) {
@@ -216,16 +228,16 @@ static int walk_certificate(const uint8_t *der, size_t size, struct ratls_cert_e
 	if ((rc = copy_spki(&spki_start, &tbs, ext, detail)) != RATLS_OK)
 		return rc;
 
-	/* issuerUniqueID, subjectUniqueID (optional), then the extensions (optional, last) */
-	while (ratls_reader_remaining(&tbs) > 0 &&
-	       (tbs.data[tbs.offset] == TAG_ISSUER_UNIQUE_ID ||
-		tbs.data[tbs.offset] == TAG_SUBJECT_UNIQUE_ID)) {
-		if (ratls_der_read(&tbs, &tag, &field) != RATLS_OK)
-			goto malformed;
-	}
+	/* issuerUniqueID, then subjectUniqueID, each at most once, then the extensions (last) */
+	if (ratls_reader_remaining(&tbs) > 0 && tbs.data[tbs.offset] == TAG_ISSUER_UNIQUE_ID &&
+	    ratls_der_read(&tbs, &tag, &field) != RATLS_OK)
+		goto malformed;
+	if (ratls_reader_remaining(&tbs) > 0 && tbs.data[tbs.offset] == TAG_SUBJECT_UNIQUE_ID &&
+	    ratls_der_read(&tbs, &tag, &field) != RATLS_OK)
+		goto malformed;
 	if (ratls_reader_remaining(&tbs) == 0)
 		return RATLS_OK;
-	if (ratls_der_expect(&tbs, TAG_EXTENSIONS, &field) != RATLS_OK ||
+	if (version_number != 2 || ratls_der_expect(&tbs, TAG_EXTENSIONS, &field) != RATLS_OK ||
 	    ratls_der_expect(&field, RATLS_DER_SEQUENCE, &list) != RATLS_OK ||
 	    ratls_reader_remaining(&field) != 0 || ratls_reader_remaining(&tbs) != 0)
 		goto malformed;
@@ -316,6 +328,12 @@ int ratls_evidence_read_extensions(const uint8_t *cert, size_t size,
 	if ((rc = walk_certificate(der, der_size, out, detail)) != RATLS_OK)
 		goto out;
 
+	if (out->quote == NULL && out->attestation == NULL && out->event_log != NULL) {
+		rc = ratls_fail(detail, RATLS_ERR_EVENT_LOG,
+				"the certificate carries an event log (1.3.6.1.4.1.62397.1.2) but no "
+				"quote (1.3.6.1.4.1.62397.1.8 or .1.1); its evidence is incomplete");
+		goto out;
+	}
 	if (out->quote == NULL && out->attestation == NULL) {
 		rc = ratls_fail(detail, RATLS_ERR_NOT_RATLS,
 				"the certificate carries no dstack attestation extension "
@@ -356,13 +374,15 @@ static bool same_runtime_events(const struct ratls_evidence *a, const struct rat
  * Checks that the legacy pair (.1.1 + .1.2) agrees with .1.8. The quote and
  * the runtime events must be the same, and every boot event of the (possibly
  * stripped) .1.8 log must appear in the full .1.2 log in order, with the
- * same IMR, type and digest.
+ * same IMR, type and digest. The .1.2 log must also replay to the quote.
  */
 static int cross_check_legacy(const struct ratls_evidence *ev,
 			      const struct ratls_cert_extensions *ext,
 			      struct ratls_detail *detail)
 {
 	struct ratls_evidence *legacy = NULL;
+	struct ratls_replay replay;
+	struct ratls_detail replay_detail = {0};
 	size_t next = 0;
 	int rc = RATLS_ERR_INTERNAL;
 
@@ -407,6 +427,20 @@ static int cross_check_legacy(const struct ratls_evidence *ev,
 					i, e->imr, e->event_type);
 			goto out;
 		}
+	}
+
+	/*
+	 * Clients before dstack v0.5.9 replay the legacy log, so it must replay
+	 * to the quote on its own too: a boot log with invented digests would
+	 * otherwise ride along next to a correct .1.8.
+	 */
+	rc = ratls_evidence_replay(legacy, &replay, &replay_detail);
+	if (rc != RATLS_OK) {
+		rc = ratls_fail(detail, RATLS_ERR_EVENT_LOG,
+				"the event log of 1.3.6.1.4.1.62397.1.2 does not replay to the quote: "
+				"%s",
+				replay_detail.message);
+		goto out;
 	}
 	rc = RATLS_OK;
 out:

@@ -25,6 +25,14 @@
 #define RATLS_MSGPACK_MAX_OBJECTS (2 * 1024 * 1024)
 
 /*
+ * Deepest nesting of msgpack arrays and maps accepted. A V1 envelope nests
+ * five levels (envelope, platform, data, event log, event); msgpack-c itself
+ * fails above 32 levels with an out-of-memory status, which would misreport
+ * a hostile input.
+ */
+#define RATLS_MSGPACK_MAX_DEPTH 16
+
+/*
  * Largest preimage of a version 2 runtime event. Its JCS JSON contains the
  * name, the payload in hex and the type, so the limit is twice the payload
  * limit plus room for the name and the keys.

@@ -143,7 +143,11 @@ int ratls_msgpack_walk(const uint8_t *data, size_t size, size_t *consumed,
 	struct ratls_reader r;
 	size_t pending = 1; /* values still to read; each needs at least one byte */
 	size_t objects = 0;
+	/* Values still to read in each open container; level 0 is the top-level value. */
+	size_t level_pending[RATLS_MSGPACK_MAX_DEPTH + 1];
+	size_t depth = 0;
 
+	level_pending[0] = 1;
 	ratls_reader_init(&r, data, size);
 	while (pending > 0) {
 		size_t at = r.offset;
@@ -158,6 +162,9 @@ int ratls_msgpack_walk(const uint8_t *data, size_t size, size_t *consumed,
 			return ratls_fail(detail, rc, "msgpack input ends at offset %zu with %zu "
 					  "values still to read", at, pending);
 		pending--;
+		while (level_pending[depth] == 0)
+			depth--; /* the containers whose values are all read are closed */
+		level_pending[depth]--;
 		if (++objects > RATLS_MSGPACK_MAX_OBJECTS)
 			return ratls_fail(detail, RATLS_ERR_LIMIT_EXCEEDED,
 					  "msgpack input has more than %d values; the limit is "
@@ -190,6 +197,15 @@ int ratls_msgpack_walk(const uint8_t *data, size_t size, size_t *consumed,
 		if (skip != 0 && (rc = ratls_reader_skip(&r, skip)) != RATLS_OK)
 			return ratls_fail(detail, rc, "msgpack value at offset %zu is cut short", at);
 
+		if (container != 0 && items != 0) {
+			if (depth == RATLS_MSGPACK_MAX_DEPTH)
+				return ratls_fail(detail, RATLS_ERR_LIMIT_EXCEEDED,
+						  "msgpack containers are nested deeper than %d levels "
+						  "at offset %zu; the limit is RATLS_MSGPACK_MAX_DEPTH",
+						  RATLS_MSGPACK_MAX_DEPTH, at);
+			level_pending[++depth] = (size_t)container * items;
+		}
+
 		/* Each value needs at least one byte, so more pending values than bytes cannot fit. */
 		pending += (size_t)container * items;
 		if (pending > ratls_reader_remaining(&r))
@@ -221,8 +237,7 @@ int ratls_msgpack_unpack_exact(const uint8_t *data, size_t size, const char *wha
 		return ratls_fail(detail, RATLS_ERR_NO_MEMORY, "out of memory decoding %s", what);
 	if (ret != MSGPACK_UNPACK_SUCCESS)
 		return ratls_fail(detail, RATLS_ERR_MALFORMED,
-				  "msgpack-c rejected %s (status %d); containers nested deeper than "
-				  "32 levels are not supported",
+				  "msgpack-c rejected %s (status %d)",
 				  what, (int)ret);
 	if (offset != size)
 		return ratls_fail(detail, RATLS_ERR_TRAILING_DATA,

@@ -123,6 +123,17 @@ bool ratls_policy_pins_identity(const struct ratls_policy *policy)
 				  policy->os_image_hashes.count > 0);
 }
 
+bool ratls_policy_has_pins(const struct ratls_policy *policy)
+{
+	if (policy == NULL)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		if (policy->rtmr_pinned[i])
+			return true;
+	}
+	return policy->mrtd_count > 0 || ratls_policy_pins_identity(policy);
+}
+
 int ratls_policy_add_mrtd(struct ratls_policy *policy, const char *hex, struct ratls_detail *detail)
 {
 	uint8_t m[48];

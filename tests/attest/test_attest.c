@@ -492,22 +492,100 @@ static void other_key_fails_binding(void **state)
 	issued_free(&issued);
 }
 
-static void quote_for_other_key_rejected(void **state)
+static void issue_rejects_unbound_quote(void **state)
 {
-	struct ratls_verify_cert_result result;
 	struct ratls_detail detail = {0};
-	struct issued issued = {0};
-	int rc;
+	uint8_t *cert = NULL;
+	char *key = NULL;
+	size_t cert_size = 0, key_size = 0;
 
 	(void)state;
 	fx.source.flip_report_data = true;
-	issue(&issued);
-	rc = verify(issued.cert, issued.cert_size, NULL, false, &result, &detail);
-	assert_int_equal(rc, RATLS_ERR_KEY_BINDING);
-	assert_false(result.attested);
+	assert_int_equal(ratls_issue_cert(&fx.issue, &cert, &cert_size, &key, &key_size, &detail),
+			 RATLS_ERR_KEY_BINDING);
+	assert_non_null(strstr(detail.message, "report_data"));
+	assert_null(cert);
+	assert_null(key);
 
-	ratls_verify_cert_result_clear(&result);
-	issued_free(&issued);
+	/* RTMR3 that the runtime events do not reproduce. */
+	fx.source.flip_report_data = false;
+	fx.source.rtmr[3][47] ^= 0x01;
+	ratls_detail_clear(&detail);
+	assert_int_equal(ratls_issue_cert(&fx.issue, &cert, &cert_size, &key, &key_size, &detail),
+			 RATLS_ERR_EVENT_LOG);
+	assert_null(cert);
+}
+
+/*
+ * Re-creates an issued certificate with the same key, but with an envelope
+ * whose runtime events lack the last one, so that the quote no longer
+ * matches the replay while the key binding still holds.
+ */
+static void reissue_without_last_event(const struct issued *from, uint8_t **out,
+				       size_t *out_size)
+{
+	struct ratls_evidence *ev = NULL;
+	uint8_t *envelope = NULL;
+	size_t envelope_size = 0;
+	const unsigned char *p = from->cert;
+	X509 *source = d2i_X509(NULL, &p, (long)from->cert_size);
+	X509 *target = X509_new();
+	BIO *bio = BIO_new_mem_buf(from->key, (int)from->key_size);
+	EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.4.1.62397.1.8", 1);
+	ASN1_OCTET_STRING *inner = ASN1_OCTET_STRING_new();
+	ASN1_OCTET_STRING *outer = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext;
+	unsigned char *der = NULL;
+	int size;
+
+	assert_non_null(source);
+	assert_non_null(target);
+	assert_non_null(key);
+	assert_int_equal(ratls_evidence_from_cert(from->cert, from->cert_size, &ev, NULL), RATLS_OK);
+	assert_int_equal(ratls_evidence_encode_v0(ev->quote, ev->quote_size, ev->events,
+						  ev->event_count, ev->runtime_events,
+						  ev->runtime_event_count - 1, ev->report_data,
+						  ev->config, ev->config_size, &envelope,
+						  &envelope_size, NULL),
+			 RATLS_OK);
+
+	assert_int_equal(ASN1_OCTET_STRING_set(inner, envelope, (int)envelope_size), 1);
+	size = i2d_ASN1_OCTET_STRING(inner, &der);
+	assert_true(size > 0);
+	assert_int_equal(ASN1_OCTET_STRING_set(outer, der, size), 1);
+	OPENSSL_free(der);
+	der = NULL;
+	ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, outer);
+	assert_non_null(ext);
+
+	assert_int_equal(X509_set_version(target, X509_VERSION_3), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(target), 9), 1);
+	assert_int_equal(X509_set_subject_name(target, X509_get_subject_name(source)), 1);
+	assert_int_equal(X509_set_issuer_name(target, X509_get_subject_name(source)), 1);
+	assert_int_equal(X509_set1_notBefore(target, X509_get0_notBefore(source)), 1);
+	assert_int_equal(X509_set1_notAfter(target, X509_get0_notAfter(source)), 1);
+	assert_int_equal(X509_set_pubkey(target, key), 1);
+	assert_int_equal(X509_add_ext(target, ext, -1), 1);
+	assert_true(X509_sign(target, key, EVP_sha256()) > 0);
+	size = i2d_X509(target, &der);
+	assert_true(size > 0);
+	*out = malloc((size_t)size);
+	assert_non_null(*out);
+	memcpy(*out, der, (size_t)size);
+	*out_size = (size_t)size;
+
+	OPENSSL_free(der);
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(outer);
+	ASN1_OCTET_STRING_free(inner);
+	ASN1_OBJECT_free(oid);
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	X509_free(target);
+	X509_free(source);
+	free(envelope);
+	ratls_evidence_free(ev);
 }
 
 static void rtmr3_mismatch_fails_replay(void **state)
@@ -515,17 +593,26 @@ static void rtmr3_mismatch_fails_replay(void **state)
 	struct ratls_verify_cert_result result;
 	struct ratls_detail detail = {0};
 	struct issued issued = {0};
+	uint8_t *cert;
+	size_t cert_size;
 
 	(void)state;
-	fx.source.rtmr[3][47] ^= 0x01;
 	issue(&issued);
-	assert_int_equal(verify(issued.cert, issued.cert_size, NULL, false, &result, &detail),
+	reissue_without_last_event(&issued, &cert, &cert_size);
+	assert_int_equal(verify(cert, cert_size, NULL, false, &result, &detail),
 			 RATLS_ERR_EVENT_LOG);
 	assert_string_equal(result.failed_step, "replay");
 	assert_int_equal(result.replay.status[3], RATLS_RTMR_MISMATCH);
 	assert_false(result.replay.identity_valid);
-
 	ratls_verify_cert_result_clear(&result);
+
+	/* Evidence that is present but fails is never excused by allow_simulator. */
+	ratls_detail_clear(&detail);
+	assert_int_equal(verify(cert, cert_size, NULL, true, &result, &detail),
+			 RATLS_ERR_EVENT_LOG);
+	ratls_verify_cert_result_clear(&result);
+
+	free(cert);
 	issued_free(&issued);
 }
 
@@ -665,7 +752,6 @@ static void allow_simulator_accepts_only_plain_cert(void **state)
 {
 	struct ratls_verify_cert_result result;
 	struct ratls_detail detail = {0};
-	struct issued issued = {0};
 	uint8_t *cert;
 	size_t cert_size;
 
@@ -685,14 +771,6 @@ static void allow_simulator_accepts_only_plain_cert(void **state)
 	assert_int_equal(detail.code, RATLS_OK);
 	ratls_verify_cert_result_clear(&result);
 
-	/* Evidence that is present but fails is never excused by allow_simulator. */
-	fx.source.rtmr[3][0] ^= 0xff;
-	issue(&issued);
-	assert_int_equal(verify(issued.cert, issued.cert_size, NULL, true, &result, &detail),
-			 RATLS_ERR_EVENT_LOG);
-	ratls_verify_cert_result_clear(&result);
-
-	issued_free(&issued);
 	free(cert);
 }
 
@@ -729,11 +807,14 @@ static void backend_cannot_skip_checks(void **state)
 	(void)state;
 	issue(&issued);
 
+	/* A report for another quote of the same TD, bound to another key. */
 	backend.change_report_data = true;
 	assert_int_equal(ratls_verify_cert(issued.cert, issued.cert_size, &options, &result,
 					   &detail),
-			 RATLS_ERR_KEY_BINDING);
-	assert_string_equal(result.failed_step, "binding");
+			 RATLS_ERR_EVENT_LOG);
+	assert_non_null(strstr(detail.message, "REPORTDATA"));
+	assert_string_equal(result.failed_step, "quote");
+	assert_false(result.attested);
 	ratls_verify_cert_result_clear(&result);
 
 	backend.change_report_data = false;
@@ -764,7 +845,7 @@ int main(void)
 		cmocka_unit_test_setup(issue_rejects_bad_params, reset),
 		cmocka_unit_test_setup(untrusted_root_fails_quote_step, reset),
 		cmocka_unit_test_setup(other_key_fails_binding, reset),
-		cmocka_unit_test_setup(quote_for_other_key_rejected, reset),
+		cmocka_unit_test_setup(issue_rejects_unbound_quote, reset),
 		cmocka_unit_test_setup(rtmr3_mismatch_fails_replay, reset),
 		cmocka_unit_test_setup(debug_td_fails_policy, reset),
 		cmocka_unit_test_setup(mrtd_not_allowed_fails_policy, reset),

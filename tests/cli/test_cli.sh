@@ -590,6 +590,12 @@ check_cert_commands() {
 	expect_rc "verify cert --allow-simulator" 0
 	expect_err "verify cert --allow-simulator" "^ratls: warning: --allow-simulator"
 	expect_json "verify cert --allow-simulator" '"evidence":\{"present":false\}'
+	expect_json "verify cert --allow-simulator" '"attested":false'
+
+	run verify cert --allow-simulator --mrtd "$TDX_MRTD" "$dstack/kms/assets/app-no-quote.cert"
+	expect_rc "verify cert --allow-simulator with a pin" 0
+	expect_out "verify cert --allow-simulator with a pin" "^verdict: +accepted without attestation"
+	expect_err "verify cert --allow-simulator with a pin" "pins are not applied"
 
 	run verify quote --allow-simulator "$TDX_QUOTE" --collateral "$TDX_BUNDLE"
 	expect_rc "--allow-simulator on verify quote" 2
@@ -609,6 +615,11 @@ check_cert_commands() {
 	expect_out "verify cert" "^key binding: +ok$"
 	expect_out "verify cert" "^RTMR3 replay: +match$"
 	expect_out "verify cert" "^compose hash: +$compose$"
+
+	run verify cert --trust-root "$platform/root.pem" --collateral "$WORK/cert-collateral.json" \
+		--json "$WORK/cert.pem"
+	expect_rc "verify cert --json" 0
+	expect_json "verify cert --json" '"attested":true'
 
 	run verify cert --collateral "$WORK/cert-collateral.json" "$WORK/cert.pem"
 	expect_rc "verify cert without the simulated root" 13
@@ -644,6 +655,10 @@ check_cert_commands() {
 
 	run sim cert --platform "$platform" --out "$WORK/x.pem" --key-out "$WORK/y.pem" --rtmr 3=00
 	expect_rc "sim cert --rtmr 3" 2
+
+	run sim cert --platform "$platform" --out "$WORK/same.pem" --key-out "$WORK/same.pem"
+	expect_rc "sim cert with one file for both" 2
+	expect_err "sim cert with one file for both" "replace the private key"
 }
 
 check_help

@@ -1122,6 +1122,24 @@ static void test_fail_strips_newlines(void **state)
 	assert_null(strchr(detail.message, '\r'));
 }
 
+static void test_fail_neutralizes_terminal_controls(void **state)
+{
+	struct ratls_detail detail = {0};
+
+	(void)state;
+	/* An escape sequence, a DEL, and U+202E (right-to-left override) quoted from input. */
+	assert_int_equal(ratls_fail(&detail, RATLS_ERR_MALFORMED, "event \"%s\" unknown",
+				    "\x1b[2Jok\x7f\xe2\x80\xae" "evil"),
+			 RATLS_ERR_MALFORMED);
+	assert_string_equal(detail.message, "event \"?[2Jok????evil\" unknown");
+
+	/* Other UTF-8 stays, such as an accented file name. */
+	ratls_detail_clear(&detail);
+	assert_int_equal(ratls_fail(&detail, RATLS_ERR_IO, "file %s", "caf\xc3\xa9"),
+			 RATLS_ERR_IO);
+	assert_string_equal(detail.message, "file caf\xc3\xa9");
+}
+
 static void test_fail_long_message_truncated(void **state)
 {
 	struct ratls_detail detail = {0};
@@ -1200,6 +1218,7 @@ int main(void)
 		cmocka_unit_test(test_fail_first_wins),
 		cmocka_unit_test(test_fail_null_detail),
 		cmocka_unit_test(test_fail_strips_newlines),
+		cmocka_unit_test(test_fail_neutralizes_terminal_controls),
 		cmocka_unit_test(test_fail_long_message_truncated),
 		cmocka_unit_test(test_vfail),
 	};

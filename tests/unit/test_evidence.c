@@ -1866,6 +1866,43 @@ static void test_v1_huge_counts(void **state)
 	assert_int_equal(consumed, 4);
 }
 
+/* {"x": [[[...nil...]]]} with levels nested arrays under the map. */
+static uint8_t *nested_arrays(size_t levels, size_t *size)
+{
+	uint8_t *data = malloc(levels + 4);
+
+	assert_non_null(data);
+	data[0] = 0x81; /* map of one entry */
+	data[1] = 0xa1; /* key "x" */
+	data[2] = 'x';
+	memset(data + 3, 0x91, levels); /* arrays of one element */
+	data[3 + levels] = 0xc0;        /* nil */
+	*size = levels + 4;
+	return data;
+}
+
+static void test_v1_nesting_depth(void **state)
+{
+	struct ratls_detail d = {0};
+	size_t consumed = 0, size = 0;
+	uint8_t *data;
+
+	(void)state;
+	/* The map and 15 arrays make 16 levels: accepted by the walk. */
+	data = nested_arrays(RATLS_MSGPACK_MAX_DEPTH - 1, &size);
+	assert_int_equal(ratls_msgpack_walk(data, size, &consumed, &d), RATLS_OK);
+	assert_int_equal(consumed, size);
+	free(data);
+
+	/* One more level, and far more (msgpack-c alone would report out of memory at 33). */
+	data = nested_arrays(RATLS_MSGPACK_MAX_DEPTH, &size);
+	expect_attestation_error(data, size, RATLS_ERR_LIMIT_EXCEEDED, "nested deeper than 16");
+	free(data);
+	data = nested_arrays(40, &size);
+	expect_attestation_error(data, size, RATLS_ERR_LIMIT_EXCEEDED, "RATLS_MSGPACK_MAX_DEPTH");
+	free(data);
+}
+
 static void test_v1_dstack_pod(void **state)
 {
 	static const char payload[] = "pod-binding-payload";
@@ -2688,6 +2725,29 @@ static void test_cert_both_forms(void **state)
 		free(attestation);
 		fixture_free(&with_boot);
 	}
+
+	/* A .1.2 boot log whose digests do not replay to the quote's RTMR0. */
+	{
+		struct fixture forged;
+		char *forged_log;
+
+		fixture_init(&forged, c.full.report_data, true);
+		forged.events[0].digest[0] ^= 0x01;
+		forged_log = fixture_event_log_json(&forged);
+		{
+			const struct cert_ext exts[] = {
+				{ARC_QUOTE, c.full.quote, c.full.quote_size, false, false},
+				{ARC_EVENT_LOG, (const uint8_t *)forged_log, strlen(forged_log),
+				 false, false},
+				{ARC_ATTESTATION, c.attestation, c.attestation_size, false, false},
+			};
+
+			expect_cert_error(c.key, exts, ARRAY_SIZE(exts), RATLS_ERR_EVENT_LOG,
+					  "does not replay to the quote");
+		}
+		free(forged_log);
+		fixture_free(&forged);
+	}
 	cert_case_free(&c);
 }
 
@@ -2888,10 +2948,11 @@ static void put_tlv(struct ratls_buffer *b, uint8_t tag, const struct ratls_buff
 
 /*
  * A hand-built certificate whose only extension is .1.3 (app id) with the
- * given critical-flag bytes (NULL for none); unique_ids adds issuer and
- * subject unique IDs. The fields the walk skips are empty.
+ * given critical-flag bytes (NULL for none); unique_ids (NULL for none) is
+ * placed between the SubjectPublicKeyInfo and the extensions. The fields
+ * the walk skips are empty.
  */
-static uint8_t *handmade_cert(const uint8_t *flag, size_t flag_size, bool unique_ids,
+static uint8_t *handmade_cert(const uint8_t *flag, size_t flag_size, const char *unique_ids,
 			      size_t *size)
 {
 	static const uint8_t oid_13[] = {0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01,
@@ -2915,8 +2976,8 @@ static uint8_t *handmade_cert(const uint8_t *flag, size_t flag_size, bool unique
 	ratls_buffer_append(&tbs, version, sizeof(version));
 	ratls_buffer_append(&tbs, empty_fields, sizeof(empty_fields));
 	ratls_buffer_append(&tbs, spki, sizeof(spki));
-	if (unique_ids)
-		ratls_buffer_append(&tbs, (const uint8_t *)"\x81\x01\x00\x82\x01\x00", 6);
+	if (unique_ids != NULL)
+		ratls_buffer_append(&tbs, (const uint8_t *)unique_ids, strlen(unique_ids));
 	put_tlv(&tbs, 0xa3, &wrapped);
 
 	put_tlv(&cert_body, 0x30, &tbs);
@@ -2946,7 +3007,7 @@ static void test_cert_critical_flag(void **state)
 	uint8_t *der;
 
 	(void)state;
-	der = handmade_cert(NULL, 0, false, &size);
+	der = handmade_cert(NULL, 0, NULL, &size);
 	memset(&out, 0, sizeof(out));
 	/* Only an app id: the walk succeeds, then the certificate has no quote. */
 	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_NOT_RATLS);
@@ -2955,21 +3016,63 @@ static void test_cert_critical_flag(void **state)
 	ratls_evidence_clear_extensions(&out);
 	free(der);
 
-	der = handmade_cert(flag_true, sizeof(flag_true), true, &size);
+	der = handmade_cert(flag_true, sizeof(flag_true), "\x81\x01\x01\x82\x01\x01", &size);
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_NOT_RATLS);
 	assert_int_equal(out.app_id_size, 2);
 	ratls_evidence_clear_extensions(&out);
 	free(der);
 
-	der = handmade_cert(flag_false, sizeof(flag_false), false, &size);
+	der = handmade_cert(flag_false, sizeof(flag_false), NULL, &size);
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_MALFORMED);
 	assert_non_null(strstr(d.message, "critical flag"));
 	ratls_evidence_clear_extensions(&out);
 	free(der);
 
-	der = handmade_cert(flag_long, sizeof(flag_long), false, &size);
+	der = handmade_cert(flag_long, sizeof(flag_long), NULL, &size);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_MALFORMED);
+	ratls_evidence_clear_extensions(&out);
+	free(der);
+}
+
+/* The TBSCertificate fields around the key follow RFC 5280's order and counts. */
+static void test_cert_tbs_structure(void **state)
+{
+	static const char *const bad_ids[] = {
+		"\x82\x01\x01\x81\x01\x01",             /* subject before issuer */
+		"\x81\x01\x01\x81\x01\x01",             /* issuerUniqueID twice */
+		"\x82\x01\x01\x82\x01\x01\x82\x01\x01", /* subjectUniqueID three times */
+	};
+	struct ratls_cert_extensions out;
+	struct ratls_detail d = {0};
+	size_t size = 0;
+	uint8_t *der;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad_ids); i++) {
+		der = handmade_cert(NULL, 0, bad_ids[i], &size);
+		memset(&d, 0, sizeof(d));
+		if (ratls_evidence_read_extensions(der, size, &out, &d) != RATLS_ERR_MALFORMED)
+			fail_msg("unique IDs case %zu was not rejected", i);
+		ratls_evidence_clear_extensions(&out);
+		free(der);
+	}
+
+	/* Version 3 is INTEGER 2 at offset 8 (30 len 30 len a0 03 02 01 02); 0 and 5 are invalid. */
+	der = handmade_cert(NULL, 0, NULL, &size);
+	assert_int_equal(der[8], 0x02);
+	der[8] = 0x05;
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_MALFORMED);
+	ratls_evidence_clear_extensions(&out);
+	der[8] = 0x00;
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_MALFORMED);
+	ratls_evidence_clear_extensions(&out);
+	/* Version 2 (INTEGER 1) has no extensions. */
+	der[8] = 0x01;
 	memset(&d, 0, sizeof(d));
 	assert_int_equal(ratls_evidence_read_extensions(der, size, &out, &d), RATLS_ERR_MALFORMED);
 	ratls_evidence_clear_extensions(&out);
@@ -3160,6 +3263,7 @@ int main(void)
 		cmocka_unit_test(test_v1_rejects),
 		cmocka_unit_test(test_v1_trailing_and_truncated),
 		cmocka_unit_test(test_v1_huge_counts),
+		cmocka_unit_test(test_v1_nesting_depth),
 		cmocka_unit_test(test_v1_dstack_pod),
 		cmocka_unit_test(test_event_log_json),
 		cmocka_unit_test(test_event_log_json_rejects),
@@ -3174,6 +3278,7 @@ int main(void)
 		cmocka_unit_test(test_cert_encodings),
 		cmocka_unit_test(test_cert_der_walk),
 		cmocka_unit_test(test_cert_critical_flag),
+		cmocka_unit_test(test_cert_tbs_structure),
 		cmocka_unit_test(test_cert_wrong_key),
 		cmocka_unit_test(test_app_info),
 		cmocka_unit_test(test_cert_app_info),

@@ -14,8 +14,6 @@
 
 #define COMMAND "inspect cert"
 
-/* Largest certificate file: the evidence limit plus room for PEM's base64 and line breaks. */
-#define CERT_FILE_MAX_SIZE (RATLS_EVIDENCE_MAX_SIZE / 3 * 4 + 64 * 1024)
 
 static void print_help(FILE *out)
 {
@@ -70,7 +68,7 @@ static int inspect(const char *path)
 	struct cli_evidence_result evidence = {0};
 	int rc, first_failure = RATLS_OK;
 
-	rc = cli_read_file(path, CERT_FILE_MAX_SIZE, "certificate file", &cert, &detail);
+	rc = cli_read_file(path, CLI_RATLS_CERT_FILE_MAX_SIZE, "certificate file", &cert, &detail);
 	if (rc == RATLS_OK)
 		rc = ratls_evidence_from_cert(cert.data, cert.size, &ev, &detail);
 	if (rc != RATLS_OK) {

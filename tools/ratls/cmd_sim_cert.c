@@ -95,7 +95,7 @@ static void print_help(FILE *out)
 	      "certificate carrying a dstack attestation envelope (extension\n"
 	      "1.3.6.1.4.1.62397.1.8) with dstack's runtime events. RTMR3 is the replay of\n"
 	      "those events: system-preparing, app-id, compose-hash, instance-id,\n"
-	      "boot-mr-done, key-provider ({\"name\":\"none\"}), system-ready.\n"
+	      "boot-mr-done, key-provider ({\"name\":\"none\",\"id\":\"\"}), system-ready.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --platform DIR        platform folder written by 'ratls sim init'; required\n"
@@ -237,6 +237,11 @@ static int parse_args(int argc, char **argv, struct cert_args *args)
 				       "init'");
 	if (args->out_path == NULL || args->key_out_path == NULL)
 		return cli_usage_error(COMMAND, "missing --out FILE or --key-out FILE");
+	if (strcmp(args->out_path, args->key_out_path) == 0)
+		return cli_usage_error(COMMAND,
+				       "--out and --key-out name the same file '%s'; the certificate "
+				       "would replace the private key",
+				       args->out_path);
 	if (args->days == 0)
 		args->days = DEFAULT_VALIDITY_DAYS;
 	if (!args->at_given)

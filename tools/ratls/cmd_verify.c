@@ -23,8 +23,6 @@
 static const char *command = "verify quote";
 #define COMMAND command
 
-/* Largest certificate file: the evidence limit plus room for PEM's base64 and line breaks. */
-#define CERT_FILE_MAX_SIZE (RATLS_EVIDENCE_MAX_SIZE / 3 * 4 + 64 * 1024)
 
 /* Values of the long-only options, above every character value. */
 enum {
@@ -612,7 +610,7 @@ static int print_result(const struct verify_args *args, const struct cli_verify_
 
 	if (args->json)
 		rc = cli_print_json(cli_verify_json(result), &detail);
-	else if (result->report != NULL)
+	else if (result->report != NULL || result->evidence != NULL)
 		cli_print_verify_text(stdout, result);
 	if (result->code != RATLS_OK)
 		fprintf(stderr, "ratls: verification failed: %s: %s\n",
@@ -740,7 +738,7 @@ static int verify_cert(const struct verify_args *args, const struct ratls_policy
 			      "out of memory creating the collateral");
 		goto out;
 	}
-	rc = cli_read_file(args->input_path, CERT_FILE_MAX_SIZE, "certificate file", &cert,
+	rc = cli_read_file(args->input_path, CLI_RATLS_CERT_FILE_MAX_SIZE, "certificate file", &cert,
 			   &detail);
 	if (rc != RATLS_OK) {
 		result.failed_step = "extraction";

@@ -10,6 +10,7 @@
 
 #include "ratls/collateral.h"
 #include "ratls/error.h"
+#include "ratls/evidence.h"
 #include "ratls/quote.h"
 
 /*
@@ -34,6 +35,12 @@
 
 /* Largest trust root file: one certificate, PEM or DER (Intel's root is under 1 KiB). */
 #define CLI_CERT_FILE_MAX_SIZE (64 * 1024)
+
+/*
+ * Largest RA-TLS certificate file: the library's limit on its input
+ * (RATLS_EVIDENCE_MAX_SIZE), which applies to PEM text as well as DER.
+ */
+#define CLI_RATLS_CERT_FILE_MAX_SIZE RATLS_EVIDENCE_MAX_SIZE
 
 /* File contents, NUL-terminated one byte past size so text can be used as a C string. */
 struct cli_buffer {

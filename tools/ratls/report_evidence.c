@@ -157,9 +157,17 @@ json_t *cli_evidence_json(const struct cli_evidence_result *r)
 	if (ev->from_cert) {
 		put(&failed, root, "extensions", extensions_json(&failed, &ev->cert));
 		put(&failed, root, "legacy_cross_checked", json_boolean(ev->legacy_cross_checked));
-		if (ev->cert.cert_usage != NULL)
-			put(&failed, root, "cert_usage",
-			    json_stringn((const char *)ev->cert.cert_usage, ev->cert.cert_usage_size));
+		/* An issuer claim that is not UTF-8 text is shown as hex instead. */
+		if (ev->cert.cert_usage != NULL) {
+			json_t *usage = json_stringn((const char *)ev->cert.cert_usage,
+						     ev->cert.cert_usage_size);
+
+			if (usage != NULL)
+				put(&failed, root, "cert_usage", usage);
+			else
+				put(&failed, root, "cert_usage_hex",
+				    cli_hex_json(ev->cert.cert_usage, ev->cert.cert_usage_size));
+		}
 		if (ev->cert.app_id != NULL)
 			put(&failed, root, "app_id_extension",
 			    cli_hex_json(ev->cert.app_id, ev->cert.app_id_size));
@@ -186,6 +194,30 @@ out:
 
 /* ---- text ---- */
 
+/*
+ * Prints bytes that the certificate controls: printable ASCII as is,
+ * everything else (control characters, escape sequences, any byte of a
+ * multi-byte character) as \xNN, so a hostile name cannot rewrite the
+ * report on a terminal.
+ */
+static void print_untrusted(FILE *out, const void *data, size_t size, size_t width)
+{
+	const unsigned char *p = data;
+	size_t printed = 0;
+
+	for (size_t i = 0; i < size; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			fputc(p[i], out);
+			printed++;
+		} else {
+			fprintf(out, "\\x%02x", p[i]);
+			printed += 4;
+		}
+	}
+	for (; printed < width; printed++)
+		fputc(' ', out);
+}
+
 static void hex_line(FILE *out, const char *label, const uint8_t *data, size_t size)
 {
 	fprintf(out, "%-*s", LABEL_WIDTH, label);
@@ -202,7 +234,9 @@ static void runtime_event_lines(FILE *out, const struct ratls_evidence *ev)
 		const struct ratls_runtime_event *e = &ev->runtime_events[i];
 		size_t shown = e->payload_size < TEXT_PAYLOAD_MAX ? e->payload_size : TEXT_PAYLOAD_MAX;
 
-		fprintf(out, "  %2zu %-22.*s ", i, (int)e->name_size, e->name);
+		fprintf(out, "  %2zu ", i);
+		print_untrusted(out, e->name, e->name_size, 22);
+		fputc(' ', out);
 		for (size_t j = 0; j < shown; j++)
 			fprintf(out, "%02x", e->payload[j]);
 		if (shown < e->payload_size)
@@ -234,8 +268,12 @@ static void identity_lines(FILE *out, const struct ratls_identity *id)
 	hex_line(out, "instance id:", id->has_instance_id ? id->instance_id : NULL,
 		 id->instance_id_size);
 	hex_line(out, "OS image hash:", id->os_image_hash, id->os_image_hash_size);
-	fprintf(out, "%-*s%s\n", LABEL_WIDTH, "key provider:",
-		id->key_provider_info != NULL ? id->key_provider_name : "none");
+	fprintf(out, "%-*s", LABEL_WIDTH, "key provider:");
+	if (id->key_provider_info != NULL)
+		print_untrusted(out, id->key_provider_name, strlen(id->key_provider_name), 0);
+	else
+		fputs("none", out);
+	fputc('\n', out);
 	hex_line(out, "mr_system:", id->mr_system, 32);
 	hex_line(out, "mr_aggregated:", id->mr_aggregated, 32);
 }
@@ -257,9 +295,11 @@ void cli_print_evidence_text(FILE *out, const struct cli_evidence_result *r)
 		for (size_t i = 0; i < n; i++)
 			fprintf(out, "%-*s%s, %zu bytes\n", LABEL_WIDTH,
 				i == 0 ? "extensions:" : "", entries[i].oid, entries[i].size);
-		if (ev->cert.cert_usage != NULL)
-			fprintf(out, "%-*s%.*s\n", LABEL_WIDTH, "certificate usage:",
-				(int)ev->cert.cert_usage_size, (const char *)ev->cert.cert_usage);
+		if (ev->cert.cert_usage != NULL) {
+			fprintf(out, "%-*s", LABEL_WIDTH, "certificate usage:");
+			print_untrusted(out, ev->cert.cert_usage, ev->cert.cert_usage_size, 0);
+			fputc('\n', out);
+		}
 	}
 	fprintf(out, "%-*s%zu bytes\n", LABEL_WIDTH, "quote:", ev->quote_size);
 	fprintf(out, "%-*s%zu entries\n", LABEL_WIDTH, "event log:", ev->event_count);

@@ -414,8 +414,12 @@ json_t *cli_verify_json(const struct cli_verify_result *result)
 		put(&b, root, "report", report_json(&b, result->report));
 		put(&b, root, "trailing_all_zero", json_boolean(result->trailing_all_zero));
 	}
-	if (result->evidence != NULL)
+	if (result->evidence != NULL) {
+		/* False for a failure, and for a certificate accepted under --allow-simulator. */
+		put(&b, root, "attested",
+		    json_boolean(result->code == RATLS_OK && result->evidence->evidence != NULL));
 		put(&b, root, "evidence", cli_evidence_json(result->evidence));
+	}
 
 	if (b.failed) {
 		json_decref(root);

@@ -125,7 +125,10 @@ void cli_print_verify_text(FILE *out, const struct cli_verify_result *result)
 {
 	char at[CLI_TIME_TEXT_SIZE];
 
-	if (result->code == RATLS_OK)
+	if (result->code == RATLS_OK && result->evidence != NULL &&
+	    result->evidence->evidence == NULL)
+		line(out, "verdict:", "accepted without attestation (--allow-simulator)");
+	else if (result->code == RATLS_OK)
 		line(out, "verdict:", "accepted");
 	else
 		line(out, "verdict:", "rejected (%s)", ratls_error_name(result->code));
