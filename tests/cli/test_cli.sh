@@ -245,6 +245,60 @@ check_parse_row() {
 	done
 }
 
+# cert rows: extraction and the key binding, through inspect cert (no collateral is given).
+check_cert_row() {
+	local id=$1 input=$2 expect=$3
+	run inspect cert "$CORPUS/$input"
+	case $expect in
+	error=pubkey-mismatch)
+		expect_rc "$id" 17
+		expect_err "$id" "^ratls: key binding failed: RATLS_ERR_KEY_BINDING: "
+		expect_json "$id" '"key_binding":"RATLS_ERR_KEY_BINDING"'
+		;;
+	error=quote-extension-missing)
+		expect_rc "$id" 17
+		expect_err "$id" "^ratls: inspect failed: RATLS_ERR_NOT_RATLS: "
+		;;
+	*) echo "note: $id: expectation '$expect' is not known to this test; skipped" ;;
+	esac
+}
+
+# evidence rows: decoding and the RTMR replay, through inspect evidence.
+check_evidence_row() {
+	local id=$1 input=$2 log=$3 expect=$4 item key value
+	if [ "$log" = "-" ]; then
+		run inspect evidence "$CORPUS/$input"
+	else
+		run inspect evidence --event-log "$CORPUS/$log" "$CORPUS/$input"
+	fi
+	expect_rc "$id" 0
+	IFS=';' read -r -a items <<<"$expect"
+	for item in "${items[@]}"; do
+		key=${item%%=*}
+		value=${item#*=}
+		case $key in
+		envelope) expect_json "$id envelope" "\"format\":\"$value\"" ;;
+		events) expect_json "$id events" "\"event_log_entries\":$value," ;;
+		runtime_events)
+			CHECKS=$((CHECKS + 1))
+			[ "$(tr -d ' \n' <"$OUT" | grep -o '"event":"' | wc -l)" -eq "$value" ] ||
+				fail "$id runtime_events: not $value runtime events"
+			;;
+		rtmr_replay)
+			expect_json "$id rtmr_replay" '"rtmrs":\[\{"status":"match",'
+			CHECKS=$((CHECKS + 1))
+			[ "$(tr -d ' \n' <"$OUT" | grep -o '"status":"match"' | wc -l)" -eq 4 ] ||
+				fail "$id rtmr_replay: not all four RTMRs match"
+			;;
+		rtmr3_replay)
+			expect_json "$id rtmr3_replay" '"digests_recomputed":[1-9]'
+			expect_json "$id rtmr3_replay" '"identity":\{'
+			;;
+		*) echo "note: $id: expectation '$item' is not known to this test; skipped" ;;
+		esac
+	done
+}
+
 walk_cases() {
 	local id kind input collateral at expect _basis
 	while IFS=$'\t' read -r id kind input collateral at expect _basis; do
@@ -261,7 +315,9 @@ walk_cases() {
 			esac
 			;;
 		parse) check_parse_row "$id" "$input" "$expect" ;;
-		*) echo "note: $id: kind '$kind' has no ratls subcommand yet; skipped" ;;
+		cert) check_cert_row "$id" "$input" "$expect" ;;
+		evidence) check_evidence_row "$id" "$input" "$collateral" "$expect" ;;
+		*) echo "note: $id: kind '$kind' is not known to this test; skipped" ;;
 		esac
 	done <"$CORPUS/cases.tsv"
 }

@@ -40,6 +40,7 @@ struct cli_command {
 
 extern const struct cli_command cli_inspect_quote_command;
 extern const struct cli_command cli_inspect_cert_command;
+extern const struct cli_command cli_inspect_evidence_command;
 extern const struct cli_command cli_verify_quote_command;
 extern const struct cli_command cli_verify_cert_command;
 extern const struct cli_command cli_collateral_check_command;

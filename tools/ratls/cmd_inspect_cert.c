@@ -3,6 +3,11 @@
  * certificate, checks the key binding, replays the event log against the
  * quote's RTMRs and prints it all as JSON. The quote's signature chain is
  * not verified here; "ratls verify cert" does that.
+ *
+ * "ratls inspect evidence FILE [--event-log FILE]" does the same for dstack
+ * evidence outside a certificate: an attestation envelope (the payload of
+ * extension .1.8), a guest agent GetQuote response, or a quote with its JSON
+ * event log. There is no certificate key, so no binding is checked.
  */
 #include <getopt.h>
 #include <string.h>
@@ -13,6 +18,7 @@
 #include "report.h"
 
 #define COMMAND "inspect cert"
+#define EVIDENCE_COMMAND "inspect evidence"
 
 
 static void print_help(FILE *out)
@@ -58,29 +64,24 @@ static int print_document(const struct cli_evidence_result *evidence,
 	return cli_print_json(root, detail);
 }
 
-static int inspect(const char *path)
+/*
+ * Checks the key binding (certificates only) and replays the evidence, prints
+ * the document and returns the exit status of the first failure.
+ */
+static int check_and_print(struct ratls_evidence *ev)
 {
 	struct ratls_detail detail = {0};
 	struct ratls_detail check_detail = {0};
-	struct cli_buffer cert = {0};
-	struct ratls_evidence *ev = NULL;
 	struct ratls_replay replay;
 	struct cli_evidence_result evidence = {0};
 	int rc, first_failure = RATLS_OK;
 
-	rc = cli_read_file(path, CLI_RATLS_CERT_FILE_MAX_SIZE, "certificate file", &cert, &detail);
-	if (rc == RATLS_OK)
-		rc = ratls_evidence_from_cert(cert.data, cert.size, &ev, &detail);
-	if (rc != RATLS_OK) {
-		fprintf(stderr, "ratls: inspect failed: %s: %s\n", ratls_error_name(rc),
-			cli_detail_message(&detail, rc));
-		goto out;
-	}
-
 	evidence.evidence = ev;
-	evidence.binding_checked = true;
-	evidence.binding_code = ratls_evidence_check_cert_binding(ev, &check_detail);
-	if (evidence.binding_code != RATLS_OK) {
+	if (ev->from_cert) {
+		evidence.binding_checked = true;
+		evidence.binding_code = ratls_evidence_check_cert_binding(ev, &check_detail);
+	}
+	if (evidence.binding_checked && evidence.binding_code != RATLS_OK) {
 		first_failure = evidence.binding_code;
 		fprintf(stderr, "ratls: key binding failed: %s: %s\n",
 			ratls_error_name(evidence.binding_code),
@@ -98,14 +99,33 @@ static int inspect(const char *path)
 	}
 
 	rc = print_document(&evidence, &detail);
-	if (rc != RATLS_OK)
+	if (rc != RATLS_OK) {
 		fprintf(stderr, "ratls: %s\n", cli_detail_message(&detail, rc));
-	else
-		rc = first_failure;
-out:
+		return cli_exit_status(rc);
+	}
+	return cli_exit_status(first_failure);
+}
+
+static int inspect(const char *path)
+{
+	struct ratls_detail detail = {0};
+	struct cli_buffer cert = {0};
+	struct ratls_evidence *ev = NULL;
+	int rc, status;
+
+	rc = cli_read_file(path, CLI_RATLS_CERT_FILE_MAX_SIZE, "certificate file", &cert, &detail);
+	if (rc == RATLS_OK)
+		rc = ratls_evidence_from_cert(cert.data, cert.size, &ev, &detail);
+	if (rc != RATLS_OK) {
+		fprintf(stderr, "ratls: inspect failed: %s: %s\n", ratls_error_name(rc),
+			cli_detail_message(&detail, rc));
+		status = cli_exit_status(rc);
+	} else {
+		status = check_and_print(ev);
+	}
 	ratls_evidence_free(ev);
 	cli_buffer_free(&cert);
-	return cli_exit_status(rc);
+	return status;
 }
 
 static int run(int argc, char **argv)
@@ -140,4 +160,123 @@ const struct cli_command cli_inspect_cert_command = {
 	.summary = "decode an RA-TLS certificate, check its binding, replay its log",
 	.run = run,
 	.print_help = print_help,
+};
+
+/* ---- inspect evidence ---- */
+
+static void print_evidence_help(FILE *out)
+{
+	fputs("Usage: ratls inspect evidence [--event-log FILE] FILE\n"
+	      "\n"
+	      "Decode dstack evidence outside a certificate and print it as JSON, with the\n"
+	      "replay of each RTMR and the identity fields, as 'inspect cert' does. FILE is\n"
+	      "one of ('-' reads standard input):\n"
+	      "  - an attestation envelope (the payload of extension 1.3.6.1.4.1.62397.1.8,\n"
+	      "    SCALE version 0 or msgpack version 1);\n"
+	      "  - a guest agent GetQuote response (JSON with \"quote\" and \"event_log\", or\n"
+	      "    \"attestation\");\n"
+	      "  - a TDX quote (binary, hex or base64) with --event-log.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --event-log FILE  the JSON event log of a quote given as FILE\n"
+	      "  -h, --help        print this help\n"
+	      "\n"
+	      "Nothing here verifies the quote's signature chain or a key binding.\n"
+	      "\n",
+	      out);
+	cli_print_exit_status_help(out);
+}
+
+/* True when the file starts, after white space, with '{' (a JSON object). */
+static bool is_json_object(const struct cli_buffer *b)
+{
+	for (size_t i = 0; i < b->size; i++) {
+		if (b->data[i] == ' ' || b->data[i] == '\t' || b->data[i] == '\r' ||
+		    b->data[i] == '\n')
+			continue;
+		return b->data[i] == '{';
+	}
+	return false;
+}
+
+static int decode_evidence(const char *path, const char *event_log_path,
+			   struct ratls_evidence **ev, struct ratls_detail *detail)
+{
+	struct cli_buffer file = {0}, log = {0}, quote = {0};
+	enum cli_quote_encoding encoding;
+	int rc;
+
+	if (event_log_path != NULL) {
+		rc = cli_load_quote(path, &quote, &encoding, detail);
+		if (rc == RATLS_OK)
+			rc = cli_read_file(event_log_path, RATLS_EVIDENCE_MAX_SIZE, "event log file",
+					   &log, detail);
+		if (rc == RATLS_OK)
+			rc = ratls_evidence_from_quote(quote.data, quote.size, log.data, log.size,
+						       NULL, 0, ev, detail);
+		goto out;
+	}
+	rc = cli_read_file(path, RATLS_EVIDENCE_MAX_SIZE, "evidence file", &file, detail);
+	if (rc != RATLS_OK)
+		goto out;
+	if (is_json_object(&file))
+		rc = ratls_evidence_from_getquote(file.data, file.size, ev, detail);
+	else
+		rc = ratls_evidence_from_attestation(file.data, file.size, ev, detail);
+out:
+	cli_buffer_free(&file);
+	cli_buffer_free(&log);
+	cli_buffer_free(&quote);
+	return rc;
+}
+
+static int run_evidence(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"event-log", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ratls_detail detail = {0};
+	struct ratls_evidence *ev = NULL;
+	const char *event_log_path = NULL;
+	int opt, rc, status, optind_before = optind;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			print_evidence_help(stdout);
+			return CLI_EXIT_OK;
+		case 'e':
+			event_log_path = optarg;
+			break;
+		default:
+			return cli_option_error(EVIDENCE_COMMAND, opt, argv, optind_before);
+		}
+		optind_before = optind;
+	}
+	if (optind >= argc)
+		return cli_usage_error(EVIDENCE_COMMAND, "missing evidence FILE");
+	if (argc - optind > 1)
+		return cli_usage_error(EVIDENCE_COMMAND, "expected one evidence FILE, got %d arguments",
+				       argc - optind);
+
+	rc = decode_evidence(argv[optind], event_log_path, &ev, &detail);
+	if (rc != RATLS_OK) {
+		fprintf(stderr, "ratls: inspect failed: %s: %s\n", ratls_error_name(rc),
+			cli_detail_message(&detail, rc));
+		return cli_exit_status(rc);
+	}
+	status = check_and_print(ev);
+	ratls_evidence_free(ev);
+	return status;
+}
+
+const struct cli_command cli_inspect_evidence_command = {
+	.group = "inspect",
+	.name = "evidence",
+	.summary = "decode a dstack envelope or event log and replay it",
+	.run = run_evidence,
+	.print_help = print_evidence_help,
 };

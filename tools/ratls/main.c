@@ -10,6 +10,7 @@
 static const struct cli_command *const commands[] = {
 	&cli_inspect_quote_command,
 	&cli_inspect_cert_command,
+	&cli_inspect_evidence_command,
 	&cli_verify_quote_command,
 	&cli_verify_cert_command,
 	&cli_collateral_check_command,
