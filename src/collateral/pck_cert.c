@@ -144,6 +144,7 @@ static int read_sgx_extension(struct ratls_reader extensions, struct ratls_pck_i
 int ratls_pcs_pck_cert_key(const uint8_t *der, size_t size, struct ratls_pcs_key *key,
 			   struct ratls_detail *detail)
 {
+	enum ratls_pcs_ca ca = RATLS_PCS_CA_PROCESSOR;
 	struct ratls_reader r, cert, tbs, field, issuer;
 	struct ratls_pck_info info;
 	char cn[COMMON_NAME_MAX_LEN + 1];
@@ -166,7 +167,8 @@ int ratls_pcs_pck_cert_key(const uint8_t *der, size_t size, struct ratls_pcs_key
 				  "PCK certificate: the fields before the issuer are not valid DER");
 	if ((rc = read_common_name(issuer, cn, "PCK certificate", detail)) != RATLS_OK)
 		return rc;
-	if ((rc = ca_from_common_name(cn, &key->ca, "PCK certificate", detail)) != RATLS_OK)
+	/* The key is written only on success, so a failure leaves the caller's key unchanged. */
+	if ((rc = ca_from_common_name(cn, &ca, "PCK certificate", detail)) != RATLS_OK)
 		return rc;
 
 	/* validity, subject, subjectPublicKeyInfo, then optional unique IDs and extensions. */
@@ -186,6 +188,7 @@ int ratls_pcs_pck_cert_key(const uint8_t *der, size_t size, struct ratls_pcs_key
 		if ((rc = read_sgx_extension(field, &info, detail)) != RATLS_OK)
 			return rc;
 		memcpy(key->fmspc, info.fmspc, sizeof(key->fmspc));
+		key->ca = ca;
 		return RATLS_OK;
 	}
 	return ratls_fail(detail, RATLS_ERR_PCK_CERT_INVALID,

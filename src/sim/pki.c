@@ -642,23 +642,27 @@ int ratls_sim_cert_der(const struct ratls_sim_cert *cert, uint8_t **der, size_t 
 		       struct ratls_detail *detail)
 {
 	unsigned char *p = NULL;
+	int len;
 
 	if (cert == NULL || der == NULL || der_size == NULL)
 		return ratls_fail(detail, RATLS_ERR_INVALID_ARGUMENT,
 				  "cert, der and der_size must not be NULL");
-	return copy_out(p, i2d_X509(cert->x509, &p), der, der_size, "certificate", detail);
+	/* Encode first: in one call, the order of evaluating p and i2d_X509(..., &p) is unspecified. */
+	len = i2d_X509(cert->x509, &p);
+	return copy_out(p, len, der, der_size, "certificate", detail);
 }
 
 int ratls_sim_cert_tbs_der(const struct ratls_sim_cert *cert, uint8_t **der, size_t *der_size,
 			   struct ratls_detail *detail)
 {
 	unsigned char *p = NULL;
+	int len;
 
 	if (cert == NULL || der == NULL || der_size == NULL)
 		return ratls_fail(detail, RATLS_ERR_INVALID_ARGUMENT,
 				  "cert, der and der_size must not be NULL");
-	return copy_out(p, i2d_re_X509_tbs(cert->x509, &p), der, der_size, "TBSCertificate",
-			detail);
+	len = i2d_re_X509_tbs(cert->x509, &p);
+	return copy_out(p, len, der, der_size, "TBSCertificate", detail);
 }
 
 int ratls_sim_pem_encode(const char *label, const uint8_t *der, size_t der_size, char **pem,
