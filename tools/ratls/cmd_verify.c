@@ -13,9 +13,11 @@
 
 #include "cli.h"
 #include "input.h"
+#include "ita_options.h"
 #include "pcs_options.h"
 #include "ratls/attest.h"
 #include "ratls/dcap.h"
+#include "ratls/ita.h"
 #include "ratls/policy.h"
 #include "report.h"
 
@@ -76,6 +78,7 @@ static const struct option long_options[] = {
 	{"os-image-hash", required_argument, NULL, OPT_OS_IMAGE_HASH},
 	{"allow-simulator", no_argument, NULL, OPT_ALLOW_SIMULATOR},
 	CLI_PCS_LONG_OPTIONS,
+	CLI_ITA_LONG_OPTIONS,
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -145,6 +148,8 @@ struct verify_args {
 	bool has_collateral_files; /* one of the separate collateral files */
 	/* A PCS or PCCS to fetch the collateral from; files given as well replace its parts. */
 	struct cli_pcs_args service;
+	/* The verifier backend: local DCAP, or Intel Trust Authority. */
+	struct cli_ita_args ita;
 };
 
 static void print_collateral_help(FILE *out)
@@ -221,6 +226,8 @@ static void print_help(FILE *out)
 	print_collateral_help(out);
 	cli_pcs_print_help(out);
 	fputs("\n", out);
+	cli_ita_print_help(out);
+	fputs("\n", out);
 	print_policy_help(out);
 	print_output_help(out);
 	fputs("The report lists the verdict, TCB status, advisory IDs, platform, TDX module\n"
@@ -248,6 +255,8 @@ static void print_cert_help(FILE *out)
 	      out);
 	print_collateral_help(out);
 	cli_pcs_print_help(out);
+	fputs("\n", out);
+	cli_ita_print_help(out);
 	fputs("\n", out);
 	print_policy_help(out);
 	fputs("  --compose-hash HEX        allow this compose hash (64 hex digits, the\n"
@@ -341,6 +350,8 @@ static int handle_option(struct verify_args *args, int opt, char **argv, int opt
 
 	if (cli_pcs_is_option(opt))
 		return cli_pcs_handle_option(&args->service, opt, optarg, COMMAND);
+	if (cli_ita_is_option(opt))
+		return cli_ita_handle_option(&args->ita, opt, optarg, COMMAND);
 	if (opt >= OPT_TCB_INFO && opt <= OPT_CHAIN) {
 		/* long_options lists these in enum order, starting at OPT_COLLATERAL. */
 		const char *name = long_options[opt - OPT_COLLATERAL].name;
@@ -431,8 +442,10 @@ static int parse_args(int argc, char **argv, struct verify_args *args)
 		any_piece = any_piece || args->piece_paths[i] != NULL;
 	args->has_collateral_files = any_piece;
 	args->has_collateral = args->bundle_path != NULL || any_piece || args->service.url != NULL;
+	if ((status = cli_ita_check_args(&args->ita, args->has_collateral, COMMAND)) != CLI_EXIT_OK)
+		return status;
 	/* A certificate without evidence needs none, so verify cert reports its absence later. */
-	if (!args->has_collateral && !args->cert_mode)
+	if (!args->has_collateral && !args->cert_mode && args->ita.verifier != CLI_VERIFIER_ITA)
 		return cli_usage_error(COMMAND,
 				       "no collateral given; pass --collateral BUNDLE.json, the "
 				       "separate files (--tcb-info, --qe-identity, --pck-crl, "
@@ -621,6 +634,20 @@ static int print_result(const struct verify_args *args, const struct cli_verify_
 	return result->code != RATLS_OK ? cli_exit_status(result->code) : cli_exit_status(rc);
 }
 
+/* Verifies the quote with Intel Trust Authority (--verifier ita). */
+static int verify_quote_ita(const struct verify_args *args, const struct cli_buffer *quote,
+			    struct ratls_verified_report *report, struct ratls_detail *detail)
+{
+	struct ratls_ita_client *client = NULL;
+	int rc;
+
+	if ((rc = cli_ita_client_new(&args->ita, &args->service, &client, detail)) != RATLS_OK)
+		return rc;
+	rc = ratls_ita_verify_quote(client, quote->data, quote->size, args->at, report, detail);
+	ratls_ita_client_free(client);
+	return rc;
+}
+
 static int verify(const struct verify_args *args, const struct ratls_policy *policy)
 {
 	struct ratls_detail detail = {0};
@@ -645,17 +672,20 @@ static int verify(const struct verify_args *args, const struct ratls_policy *pol
 		options.trust_root_der = root.data;
 		options.trust_root_der_size = root.size;
 	}
-	rc = fetch_collateral(args, &root, quote.data, quote.size, &collateral, &detail);
-	if (rc != RATLS_OK)
-		goto out;
-	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
-		goto out;
-
-	rc = ratls_dcap_verify(quote.data, quote.size, collateral, args->at, &options, &report,
-			       &detail);
+	if (args->ita.verifier == CLI_VERIFIER_ITA) {
+		rc = verify_quote_ita(args, &quote, &report, &detail);
+	} else {
+		rc = fetch_collateral(args, &root, quote.data, quote.size, &collateral, &detail);
+		if (rc == RATLS_OK)
+			rc = load_collateral(args, collateral, &detail);
+		if (rc == RATLS_OK)
+			rc = ratls_dcap_verify(quote.data, quote.size, collateral, args->at, &options,
+					       &report, &detail);
+	}
 	if (rc != RATLS_OK)
 		goto out;
 	result.report = &report;
+	result.from_ita = args->ita.verifier == CLI_VERIFIER_ITA;
 	result.trailing_all_zero = trailing_all_zero(&quote);
 	if ((rc = check_pins_apply(args, &report, &detail)) != RATLS_OK)
 		goto out;
@@ -721,6 +751,7 @@ static int verify_cert(const struct verify_args *args, const struct ratls_policy
 	struct ratls_detail detail = {0};
 	struct ratls_dcap_options dcap_options = {0};
 	struct ratls_dcap_context *context = NULL;
+	struct ratls_ita_client *ita_client = NULL;
 	struct ratls_verifier verifier;
 	struct ratls_verify_cert_options options = {0};
 	struct ratls_verify_cert_result cert_result;
@@ -751,7 +782,12 @@ static int verify_cert(const struct verify_args *args, const struct ratls_policy
 		dcap_options.trust_root_der_size = root.size;
 	}
 	have_collateral = args->bundle_path != NULL || args->has_collateral_files;
-	if (args->service.url != NULL) {
+	if (args->ita.verifier == CLI_VERIFIER_ITA) {
+		rc = cli_ita_client_new(&args->ita, &args->service, &ita_client, &detail);
+		if (rc != RATLS_OK)
+			goto out;
+		ratls_verifier_init_ita(&verifier, ita_client);
+	} else if (args->service.url != NULL) {
 		struct ratls_evidence *ev = NULL;
 		struct ratls_detail ignored = {0};
 
@@ -767,12 +803,13 @@ static int verify_cert(const struct verify_args *args, const struct ratls_policy
 	}
 	if ((rc = load_collateral(args, collateral, &detail)) != RATLS_OK)
 		goto out;
-	if (have_collateral) {
+	/* With --verifier ita the verifier was set up above. */
+	if (ita_client == NULL && have_collateral) {
 		rc = ratls_dcap_context_new(collateral, &dcap_options, &context, &detail);
 		if (rc != RATLS_OK)
 			goto out;
 		ratls_verifier_init_dcap(&verifier, context);
-	} else {
+	} else if (ita_client == NULL) {
 		verifier = (struct ratls_verifier){"none", verify_without_collateral, NULL};
 	}
 
@@ -784,6 +821,7 @@ static int verify_cert(const struct verify_args *args, const struct ratls_policy
 	result.failed_step = cert_result.failed_step;
 	if (report_available(&cert_result, rc))
 		result.report = &cert_result.report;
+	result.from_ita = args->ita.verifier == CLI_VERIFIER_ITA;
 	describe_evidence(&cert_result, rc, &evidence);
 	result.evidence = &evidence;
 out:
@@ -793,6 +831,7 @@ out:
 	status = print_result(args, &result);
 	ratls_verify_cert_result_clear(&cert_result);
 	ratls_dcap_context_free(context);
+	ratls_ita_client_free(ita_client);
 	ratls_collateral_free(collateral);
 	cli_buffer_free(&cert);
 	cli_buffer_free(&root);

@@ -39,6 +39,8 @@ struct cli_verify_result {
 	const struct cli_evidence_result *evidence;
 	/* "verify cert" only: the step that failed, or NULL. */
 	const char *failed_step;
+	/* The report came from an Intel Trust Authority token, not local DCAP. */
+	bool from_ita;
 };
 
 /* Names used in both output forms. Each returns a fixed string, never NULL. */

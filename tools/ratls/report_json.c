@@ -408,6 +408,7 @@ json_t *cli_verify_json(const struct cli_verify_result *result)
 	else
 		put_error(&b, root, result->code, result->detail);
 	put(&b, root, "verified_at", time_json(result->at));
+	put(&b, root, "verifier", json_string(result->from_ita ? "ita" : "dcap"));
 	if (result->failed_step != NULL)
 		put(&b, root, "failed_step", json_string(result->failed_step));
 	if (result->report != NULL) {

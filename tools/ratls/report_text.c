@@ -85,7 +85,8 @@ static void sgx_lines(FILE *out, const struct ratls_sgx_fields *sgx)
 	hex_line(out, "report_data:", sgx->report_data, 64);
 }
 
-static void report_lines(FILE *out, const struct ratls_verified_report *r, bool trailing_all_zero)
+static void report_lines(FILE *out, const struct ratls_verified_report *r, bool trailing_all_zero,
+			 bool from_ita)
 {
 	char t1[CLI_TIME_TEXT_SIZE], t2[CLI_TIME_TEXT_SIZE];
 
@@ -93,15 +94,21 @@ static void report_lines(FILE *out, const struct ratls_verified_report *r, bool 
 	advisories_line(out, r);
 	line(out, "platform status:", "%s (TCB date %s)", ratls_tcb_status_name(r->platform_status),
 	     time_text(r->platform_tcb_date, t1));
-	if (r->has_module_status)
-		line(out, "TDX module status:", "%s (%.*s)",
-		     ratls_tcb_status_name(r->module_status), (int)sizeof(r->module_identity_id),
-		     r->module_identity_id);
-	line(out, "QE status:", "%s (TCB date %s, ISV SVN %u)", ratls_tcb_status_name(r->qe_status),
-	     time_text(r->qe_tcb_date, t1), (unsigned)r->qe_isv_svn);
-	line(out, "TCB evaluation number:", "%u", (unsigned)r->tcb_evaluation_data_number);
-	hex_line(out, "FMSPC:", r->pck.fmspc, 6);
-	line(out, "CA type:", "%s", r->pck_from_platform_ca ? "platform" : "processor");
+	/* An Intel Trust Authority token reports neither the QE, the module nor the PCK fields. */
+	if (from_ita) {
+		line(out, "verifier:", "Intel Trust Authority (token claims)");
+	} else {
+		if (r->has_module_status)
+			line(out, "TDX module status:", "%s (%.*s)",
+			     ratls_tcb_status_name(r->module_status),
+			     (int)sizeof(r->module_identity_id), r->module_identity_id);
+		line(out, "QE status:", "%s (TCB date %s, ISV SVN %u)",
+		     ratls_tcb_status_name(r->qe_status), time_text(r->qe_tcb_date, t1),
+		     (unsigned)r->qe_isv_svn);
+		line(out, "TCB evaluation number:", "%u", (unsigned)r->tcb_evaluation_data_number);
+		hex_line(out, "FMSPC:", r->pck.fmspc, 6);
+		line(out, "CA type:", "%s", r->pck_from_platform_ca ? "platform" : "processor");
+	}
 	line(out, "quote:", "version %u, %s, %s", (unsigned)r->quote_version,
 	     cli_tee_type_name(r->tee_type), cli_body_type_title(r->body_type));
 
@@ -117,8 +124,14 @@ static void report_lines(FILE *out, const struct ratls_verified_report *r, bool 
 	     r->trailing_size == 0 ? ""
 	     : trailing_all_zero   ? " (all zero, not signed)"
 				   : " (not all zero, not signed)");
-	line(out, "trust root:", "%s",
-	     r->custom_root ? "caller-supplied (--trust-root), not Intel's" : "Intel SGX Root CA");
+	if (from_ita)
+		line(out, "token keys:", "%s",
+		     r->custom_root ? "caller-supplied JWKS or root, not Intel's"
+				    : "Intel Trust Authority JWKS");
+	else
+		line(out, "trust root:", "%s",
+		     r->custom_root ? "caller-supplied (--trust-root), not Intel's"
+				    : "Intel SGX Root CA");
 }
 
 void cli_print_verify_text(FILE *out, const struct cli_verify_result *result)
@@ -136,7 +149,7 @@ void cli_print_verify_text(FILE *out, const struct cli_verify_result *result)
 		line(out, "failed step:", "%s", result->failed_step);
 	line(out, "verified at:", "%s", time_text(result->at, at));
 	if (result->report != NULL)
-		report_lines(out, result->report, result->trailing_all_zero);
+		report_lines(out, result->report, result->trailing_all_zero, result->from_ita);
 	if (result->evidence != NULL)
 		cli_print_evidence_text(out, result->evidence);
 }
