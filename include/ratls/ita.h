@@ -67,7 +67,7 @@ extern "C" {
 #define RATLS_ITA_EU_JWKS_URL "https://portal.eu.trustauthority.intel.com/certs"
 /* The iss claim of every token in ITA's documentation. */
 #define RATLS_ITA_ISSUER "Intel Trust Authority"
-/* Where the command-line tool reads the API key from when no key file is given. */
+/* Environment variable the command-line tool reads the API key from when no key file is given. */
 #define RATLS_ITA_API_KEY_ENV "INTEL_TRUST_AUTHORITY_API_KEY"
 
 #define RATLS_ITA_DEFAULT_CONNECT_TIMEOUT_MS 10000
@@ -172,7 +172,7 @@ struct ratls_ita_client;
 /*
  * Creates a client. Checks the options (URLs, key length) and copies them;
  * nothing is fetched. Returns RATLS_ERR_INVALID_ARGUMENT for a missing API
- * key (the detail says where to get one) or a bad option.
+ * key (the detail names where to get one) or a bad option.
  */
 RATLS_EXPORT RATLS_MUST_CHECK int ratls_ita_client_new(const struct ratls_ita_options *options,
 						       struct ratls_ita_client **out,
