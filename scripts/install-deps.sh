@@ -12,10 +12,13 @@ packages=(
     libevent-dev
     libjansson-dev
     libmsgpack-dev
+    libpq-dev
     libssl-dev
     meson
     ninja-build
     pkg-config
+    postgresql
+    postgresql-client
 )
 
 missing=()

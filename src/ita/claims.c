@@ -39,7 +39,7 @@ int ratls_ita_claims_check_time(const json_t *claims, const char *issuer, int64_
 {
 	const json_t *iss = json_object_get(claims, "iss");
 	char seen[RATLS_TIME_TEXT_SIZE], at[RATLS_TIME_TEXT_SIZE];
-	int64_t exp, nbf, iat;
+	int64_t exp = 0, nbf = 0, iat = 0;
 	int rc;
 
 	if (!json_is_string(iss))

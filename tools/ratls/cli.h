@@ -49,6 +49,7 @@ extern const struct cli_command cli_sim_init_command;
 extern const struct cli_command cli_sim_quote_command;
 extern const struct cli_command cli_sim_collateral_command;
 extern const struct cli_command cli_sim_cert_command;
+extern const struct cli_command cli_attestation_command;
 
 /* Set by --verbose: the library's info and debug messages are printed too. */
 extern bool cli_verbose;

@@ -19,6 +19,7 @@ static const struct cli_command *const commands[] = {
 	&cli_sim_quote_command,
 	&cli_sim_collateral_command,
 	&cli_sim_cert_command,
+	&cli_attestation_command,
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
@@ -147,6 +148,9 @@ static int dispatch(int argc, char **argv)
 	if (strcmp(argv[1], "help") == 0)
 		return run_help(argc - 1, argv + 1);
 
+	/* "ratls attestation URL" takes no subcommand name. */
+	if (strcmp(argv[1], cli_attestation_command.group) == 0)
+		return cli_attestation_command.run(argc - 1, argv + 1);
 	if (!group_exists(argv[1]))
 		return unknown_command(argv[1], NULL);
 	if (argc < 3) {
