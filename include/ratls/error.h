@@ -84,6 +84,7 @@ enum ratls_status {
 	RATLS_ERR_NOT_RATLS = 110,
 	RATLS_ERR_KEY_BINDING = 111,
 	RATLS_ERR_EVENT_LOG = 112,
+	RATLS_ERR_REPORT_STALE = 113,
 
 	/* 130-149: network and remote services. */
 	RATLS_ERR_NETWORK = 130,

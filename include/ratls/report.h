@@ -135,8 +135,8 @@ struct ratls_attestation_report_result {
  * RATLS_ERR_MALFORMED (also for a tcb_info that differs from the quote),
  * RATLS_ERR_UNSUPPORTED_VERSION for another report_data_version, the
  * evidence decoders' and the backend's errors, RATLS_ERR_KEY_BINDING for a
- * report_data mismatch and for a timestamp outside max_skew,
- * RATLS_ERR_EVENT_LOG, and the policy's errors. *result is filled as far as
+ * report_data mismatch, RATLS_ERR_REPORT_STALE for a timestamp outside
+ * max_skew, RATLS_ERR_EVENT_LOG, and the policy's errors. *result is filled as far as
  * the check got and must be cleared in every case.
  */
 RATLS_EXPORT RATLS_MUST_CHECK int ratls_attestation_report_verify(

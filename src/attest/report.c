@@ -369,7 +369,7 @@ static int check_freshness(const struct ratls_attestation_report_result *result,
 	if (distance < 0)
 		distance = -distance;
 	if (distance > options->max_skew)
-		return ratls_fail(detail, RATLS_ERR_KEY_BINDING,
+		return ratls_fail(detail, RATLS_ERR_REPORT_STALE,
 				  "the report's timestamp %lld is %lld seconds from the verification "
 				  "time %lld, more than the maximum skew of %lld; fetch a new report "
 				  "or check both clocks",

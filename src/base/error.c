@@ -100,6 +100,8 @@ static const struct error_entry error_table[] = {
 	 "the quote is not bound to the certificate's public key"},
 	{RATLS_ERR_EVENT_LOG, "RATLS_ERR_EVENT_LOG", RATLS_CLASS_EVIDENCE,
 	 "the event log does not replay to the quote's measurements"},
+	{RATLS_ERR_REPORT_STALE, "RATLS_ERR_REPORT_STALE", RATLS_CLASS_EVIDENCE,
+	 "the attestation report's timestamp is too far from the verification time"},
 
 	{RATLS_ERR_NETWORK, "RATLS_ERR_NETWORK", RATLS_CLASS_NETWORK, "a network step failed"},
 	{RATLS_ERR_TIMEOUT, "RATLS_ERR_TIMEOUT", RATLS_CLASS_NETWORK, "a network step timed out"},

@@ -400,9 +400,9 @@ static void freshness_window_enforced(void **state)
 		{0, RATLS_OK},
 		{MAX_SKEW, RATLS_OK},
 		{-MAX_SKEW, RATLS_OK},
-		{MAX_SKEW + 1, RATLS_ERR_KEY_BINDING},
-		{-MAX_SKEW - 1, RATLS_ERR_KEY_BINDING},
-		{86400, RATLS_ERR_KEY_BINDING},
+		{MAX_SKEW + 1, RATLS_ERR_REPORT_STALE},
+		{-MAX_SKEW - 1, RATLS_ERR_REPORT_STALE},
+		{86400, RATLS_ERR_REPORT_STALE},
 	};
 	struct ratls_attestation_report_result result;
 	struct ratls_detail detail;
