@@ -50,6 +50,8 @@ extern const struct cli_command cli_sim_quote_command;
 extern const struct cli_command cli_sim_collateral_command;
 extern const struct cli_command cli_sim_cert_command;
 extern const struct cli_command cli_attestation_command;
+extern const struct cli_command cli_verify_host_command;
+extern const struct cli_command cli_proxy_command;
 
 /* Set by --verbose: the library's info and debug messages are printed too. */
 extern bool cli_verbose;
@@ -116,5 +118,43 @@ bool cli_all_zero(const uint8_t *data, size_t size);
 
 /* Prints the exit status table used in every help text. */
 void cli_print_exit_status_help(FILE *out);
+
+/*
+ * The attested connection options that "verify host" and "proxy" share
+ * (cmd_verify_host.c). Each sets a keyword of ratls_pq_options_set; the
+ * repeatable ones are joined into one list when applied.
+ */
+struct option;
+struct ratls_pq_options;
+
+/* getopt_long values of the shared options: CLI_PQ_OPTION_BASE and up. */
+#define CLI_PQ_OPTION_BASE 1024
+#define CLI_PQ_LONG_OPTION_COUNT 21
+/* Repeatable options (--mrtd, --compose-hash, --app-id, --os-image-hash, --allow-tcb). */
+#define CLI_PQ_LISTS 5
+#define CLI_PQ_LIST_MAX 64
+
+struct cli_pq_args {
+	struct ratls_pq_options *options;
+	const char *command;
+	const char *lists[CLI_PQ_LISTS][CLI_PQ_LIST_MAX];
+	size_t counts[CLI_PQ_LISTS];
+	const char *trust_root;
+	bool allow_debug;
+	bool allow_simulator;
+	bool client_files;
+	bool client_dstack;
+};
+
+/* Copies the CLI_PQ_LONG_OPTION_COUNT getopt_long entries into out. */
+void cli_pq_long_options(struct option *out);
+void cli_pq_args_init(struct cli_pq_args *args, struct ratls_pq_options *options,
+		      const char *command);
+bool cli_pq_is_option(int opt);
+/* Returns CLI_EXIT_OK, or prints a usage error and returns CLI_EXIT_USAGE. */
+int cli_pq_handle_option(struct cli_pq_args *args, int opt, const char *value);
+/* Sets the joined lists and warns about the options that weaken the check. */
+int cli_pq_args_apply(struct cli_pq_args *args);
+void cli_pq_print_help(FILE *out);
 
 #endif

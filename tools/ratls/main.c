@@ -20,6 +20,8 @@ static const struct cli_command *const commands[] = {
 	&cli_sim_collateral_command,
 	&cli_sim_cert_command,
 	&cli_attestation_command,
+	&cli_verify_host_command,
+	&cli_proxy_command,
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
@@ -151,6 +153,9 @@ static int dispatch(int argc, char **argv)
 	/* "ratls attestation URL" takes no subcommand name. */
 	if (strcmp(argv[1], cli_attestation_command.group) == 0)
 		return cli_attestation_command.run(argc - 1, argv + 1);
+	/* Neither does "ratls proxy --listen ... --upstream ...". */
+	if (strcmp(argv[1], cli_proxy_command.group) == 0)
+		return cli_proxy_command.run(argc - 1, argv + 1);
 	if (!group_exists(argv[1]))
 		return unknown_command(argv[1], NULL);
 	if (argc < 3) {
