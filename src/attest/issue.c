@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "attest/issue_internal.h"
 #include "base/encoding.h"
 #include "base/fail.h"
 #include "ratls/attest.h"
@@ -54,9 +55,6 @@ static bool valid_dns_name(const char *name)
 
 static int check_params(const struct ratls_issue_params *p, struct ratls_detail *detail)
 {
-	if (p->quote_source == NULL)
-		return ratls_fail(detail, RATLS_ERR_INVALID_ARGUMENT,
-				  "a quote source is required to issue an RA-TLS certificate");
 	if (p->common_name != NULL &&
 	    (p->common_name[0] == '\0' || strlen(p->common_name) > COMMON_NAME_MAX_LEN))
 		return ratls_fail(detail, RATLS_ERR_INVALID_ARGUMENT,
@@ -425,9 +423,14 @@ out:
 	return rc;
 }
 
-int ratls_issue_cert(const struct ratls_issue_params *params, uint8_t **cert_der,
-		     size_t *cert_der_size, char **key_pem, size_t *key_pem_size,
-		     struct ratls_detail *detail)
+/*
+ * Creates the key and the self-signed certificate. With with_evidence, the
+ * quote source supplies a quote bound to the key and the certificate carries
+ * the evidence extensions; without, it is a plain certificate.
+ */
+static int issue(const struct ratls_issue_params *params, bool with_evidence, uint8_t **cert_der,
+		 size_t *cert_der_size, char **key_pem, size_t *key_pem_size,
+		 struct ratls_detail *detail)
 {
 	EVP_PKEY *key = NULL;
 	X509 *x509 = NULL;
@@ -452,21 +455,26 @@ int ratls_issue_cert(const struct ratls_issue_params *params, uint8_t **cert_der
 		rc = ratls_fail_ossl(detail, RATLS_ERR_INTERNAL, "cannot generate a P-256 key");
 		goto out;
 	}
-	spki_size = i2d_PUBKEY(key, &spki);
-	if (spki_size <= 0) {
-		rc = ratls_fail_ossl(detail, RATLS_ERR_INTERNAL, "cannot encode the public key");
-		goto out;
-	}
-	rc = ratls_evidence_compute_report_data(spki, (size_t)spki_size, report_data, detail);
-	if (rc != RATLS_OK)
-		goto out;
-	rc = params->quote_source(params->quote_source_arg, report_data, &quote, &quote_size,
-				  detail);
-	if (rc != RATLS_OK)
-		goto out;
-	if (quote == NULL || quote_size == 0) {
-		rc = ratls_fail(detail, RATLS_ERR_INTERNAL, "the quote source returned no quote");
-		goto out;
+	if (with_evidence) {
+		spki_size = i2d_PUBKEY(key, &spki);
+		if (spki_size <= 0) {
+			rc = ratls_fail_ossl(detail, RATLS_ERR_INTERNAL,
+					     "cannot encode the public key");
+			goto out;
+		}
+		rc = ratls_evidence_compute_report_data(spki, (size_t)spki_size, report_data,
+							detail);
+		if (rc != RATLS_OK)
+			goto out;
+		rc = params->quote_source(params->quote_source_arg, report_data, &quote,
+					  &quote_size, detail);
+		if (rc != RATLS_OK)
+			goto out;
+		if (quote == NULL || quote_size == 0) {
+			rc = ratls_fail(detail, RATLS_ERR_INTERNAL,
+					"the quote source returned no quote");
+			goto out;
+		}
 	}
 
 	x509 = X509_new();
@@ -478,7 +486,9 @@ int ratls_issue_cert(const struct ratls_issue_params *params, uint8_t **cert_der
 	    (rc = add_subject_alt_names(x509, params, detail)) != RATLS_OK ||
 	    (rc = add_conf_extension(x509, NID_key_usage, "critical,digitalSignature", detail)) !=
 		    RATLS_OK ||
-	    (rc = add_conf_extension(x509, NID_ext_key_usage, "serverAuth", detail)) != RATLS_OK ||
+	    (rc = add_conf_extension(x509, NID_ext_key_usage, "serverAuth", detail)) != RATLS_OK)
+		goto out;
+	if (with_evidence &&
 	    (rc = add_evidence(x509, params, quote, quote_size, report_data, detail)) != RATLS_OK)
 		goto out;
 	if (X509_sign(x509, key, EVP_sha256()) <= 0) {
@@ -509,4 +519,21 @@ out:
 	free(quote);
 	EVP_PKEY_free(key);
 	return rc;
+}
+
+int ratls_issue_cert(const struct ratls_issue_params *params, uint8_t **cert_der,
+		     size_t *cert_der_size, char **key_pem, size_t *key_pem_size,
+		     struct ratls_detail *detail)
+{
+	if (params != NULL && params->quote_source == NULL)
+		return ratls_fail(detail, RATLS_ERR_INVALID_ARGUMENT,
+				  "a quote source is required to issue an RA-TLS certificate");
+	return issue(params, true, cert_der, cert_der_size, key_pem, key_pem_size, detail);
+}
+
+int ratls_issue_plain_cert(const struct ratls_issue_params *params, uint8_t **cert_der,
+			   size_t *cert_der_size, char **key_pem, size_t *key_pem_size,
+			   struct ratls_detail *detail)
+{
+	return issue(params, false, cert_der, cert_der_size, key_pem, key_pem_size, detail);
 }
