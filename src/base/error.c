@@ -179,7 +179,7 @@ void ratls_detail_clear(struct ratls_detail *detail)
  * because messages quote values from untrusted input (event names, JSON
  * keys): line breaks become spaces, other control characters '?', and the
  * Unicode bidirectional controls U+202A-U+202E and U+2066-U+2069, which can
- * reorder the text a reader sees, become "???".
+ * reorder the displayed text, become "???".
  */
 static void neutralize_message(char *message)
 {

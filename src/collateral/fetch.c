@@ -186,7 +186,7 @@ static int fetch_pck_crl(struct ratls_pcs_provider *provider, CURL *curl,
 
 	/*
 	 * Intel's PCS gets encoding=der. A PCCS gets no encoding, so that older
-	 * ones that ignore the parameter and newer ones alike answer hex text.
+	 * ones that ignore the parameter and newer ones alike return hex text.
 	 */
 	rc = format_url(url, detail, "%s/sgx/certification/v4/pckcrl?ca=%s%s", provider->base_url,
 			ratls_pcs_ca_name(key->ca),
@@ -351,7 +351,7 @@ int ratls_pcs_fetch_bundle(struct ratls_pcs_provider *provider, const struct rat
 	*bundle = NULL;
 	if ((rc = ratls_pcs_fetch(provider, key, &collateral, detail)) != RATLS_OK)
 		goto out;
-	/* Checks signatures, chains and CRLs, so that a bad answer is not written out. */
+	/* Checks signatures, chains and CRLs, so that bad collateral is not written out. */
 	rc = ratls_dcap_context_new(collateral, &provider->dcap_options, &ctx, detail);
 	if (rc != RATLS_OK)
 		goto out;

@@ -78,8 +78,8 @@ static int add_advisories(struct ratls_verified_report *report,
 
 /*
  * Returns the first level in document order whose ISVSVN is at or below svn,
- * as Intel's QVL does for QE identity and TDX module levels (Intel publishes
- * them in descending ISVSVN order; the order is not re-sorted here).
+ * as Intel's QVL does for QE identity and TDX module levels. Intel publishes
+ * them in descending ISVSVN order, and they are not re-sorted here.
  */
 static const struct ratls_isv_level *match_isv_level(const struct ratls_isv_level *levels,
 						     size_t count, uint16_t svn)

@@ -380,10 +380,10 @@ enum pq_first_packet {
 };
 
 /*
- * Reads the client's first packet header (length and code), answering
- * SSLRequest and GSSENCRequest with 'N' (the client then continues in
- * plain text on this local leg). Returns RATLS_ERR_MALFORMED for any other
- * code or a length out of range, RATLS_ERR_TIMEOUT, RATLS_ERR_NETWORK.
+ * Reads the client's first packet header (length and code) and replies 'N'
+ * to SSLRequest and GSSENCRequest, so the client continues in plain text on
+ * this local leg. Returns RATLS_ERR_MALFORMED for any other code or a length
+ * out of range, RATLS_ERR_TIMEOUT, RATLS_ERR_NETWORK.
  */
 RATLS_MUST_CHECK int pq_wire_read_first(int fd, int64_t deadline_ms, int abort_fd,
 					uint8_t header[8], enum pq_first_packet *kind,
